@@ -1,0 +1,258 @@
+"""Tag survey files in batch: read in chunks, predict, write atomically, summarise.
+
+`predict_file` is what `classify predict` runs for each input file. Large files
+are streamed chunk by chunk, so memory stays flat however long the file is; with
+`jobs > 1` chunks are tagged by worker processes that each hold the model and
+send back only languages and probabilities (never spaCy objects).
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .model import Model, add_prediction_columns, load_model, prediction_column
+from .privacy import mask_many
+from .tables import (TableWriter, find_column, nps_group, open_table, output_format,
+                     parse_scores, require_column)
+
+PARALLEL_MIN_ROWS = 20_000     # below this, starting workers costs more than it saves
+
+
+@dataclass
+class Columns:
+    text: str
+    score: str | None = None
+    id: str | None = None
+    found: dict[str, bool] = field(default_factory=dict)   # kind -> found by itself (not given)
+
+
+@dataclass
+class FileSummary:
+    path: Path
+    out: Path
+    rows: int = 0
+    columns: Columns | None = None
+    languages: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)
+    no_category: int = 0
+    empty_comments: int = 0
+    scores_valid: int = 0
+    scores_invalid: int = 0
+    groups: Counter = field(default_factory=Counter)
+
+    def add(self, other: "FileSummary") -> None:
+        self.rows += other.rows
+        self.languages.update(other.languages)
+        self.categories.update(other.categories)
+        self.no_category += other.no_category
+        self.empty_comments += other.empty_comments
+        self.scores_valid += other.scores_valid
+        self.scores_invalid += other.scores_invalid
+        self.groups.update(other.groups)
+
+
+def resolve_columns(table, sample: pd.DataFrame, text_col=None, score_col=None, id_col=None) -> Columns:
+    """The comment, score and id columns: as given, or found by their headers."""
+    if text_col:
+        text = require_column(table, text_col, "--text-col")
+    else:
+        text = find_column(table.columns, "text", sample)
+        if text is None:
+            raise InputError("cannot tell which column holds the comments; use --text-col NAME. "
+                             f"Columns: {', '.join(table.columns)}", path=table.path)
+    score = (require_column(table, score_col, "--score-col") if score_col
+             else find_column(table.columns, "score", sample, exclude=(text,)))
+    ident = (require_column(table, id_col, "--id-col") if id_col
+             else find_column(table.columns, "id", sample, exclude=(text, score or "")))
+    return Columns(text, score, ident, {"text": not text_col, "score": not score_col, "id": not id_col})
+
+
+def default_output(path: Path, fmt: str, out_dir: Path | None = None, long: bool = False) -> Path:
+    suffix = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "jsonl": ".jsonl"}[fmt]
+    name = f"{path.stem}.predictions{'-long' if long else ''}{suffix}"
+    return (out_dir or path.parent) / name
+
+
+class ChunkTagger:
+    """Languages, probabilities and labels for chunks of texts, in this process or in workers."""
+
+    def __init__(self, model: Model, model_path: Path | None = None, jobs: int = 1, trust: bool = False):
+        self.model = model
+        self.jobs = jobs if model_path is not None else 1
+        self._pool = None
+        self._model_path, self._trust = model_path, trust
+
+    def tag(self, chunks: Iterator[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
+        if self.jobs <= 1:
+            for texts in chunks:
+                languages, proba, _ = self.model.predict_arrays(texts)
+                yield languages, proba
+            return
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")   # lingua's threads make fork unsafe
+        with ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(str(self._model_path), self._trust)) as pool:
+            # Keep at most 2 chunks per worker in flight: results stay in order, memory flat.
+            pending = []
+            for texts in chunks:
+                pending.append(pool.submit(_worker_tag, texts))
+                if len(pending) >= 2 * self.jobs:
+                    yield pending.pop(0).result()
+            for fut in pending:
+                yield fut.result()
+
+
+_WORKER_MODEL: Model | None = None
+
+
+def _init_worker(model_path: str, trust: bool) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = load_model(model_path, trust=trust)
+
+
+def _worker_tag(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    languages, proba, _ = _WORKER_MODEL.predict_arrays(texts)
+    return languages, proba.astype(np.float32)
+
+
+def predict_file(model: Model, path: str | Path, *, out: str | Path | None = None,
+                 fmt: str | None = None, out_dir: str | Path | None = None,
+                 text_col: str | None = None, score_col: str | None = None, id_col: str | None = None,
+                 long: bool = False, redact: bool = False, sheet: str | None = None,
+                 jobs: int = 1, model_path: Path | None = None, trust: bool = False,
+                 chunk_rows: int = 20_000, protect: tuple[Path, ...] = (),
+                 on_progress: Callable[[int], None] | None = None) -> FileSummary:
+    """Tag every comment of a survey file and write the predictions file.
+
+    The output keeps every input column and row in order and adds `language`,
+    `labels`, `prob_<id>` per label, and `nps_score` / `nps_group` when there is
+    a score column. Nothing is written unless the whole file succeeds.
+    """
+    path = Path(path)
+    table = open_table(path, sheet=sheet, chunk_rows=chunk_rows)
+    fmt = output_format(Path(out) if out else Path("x.csv"), fmt)
+    out_path = Path(out) if out else default_output(path, fmt, Path(out_dir) if out_dir else None, long)
+    summary = FileSummary(path=path, out=out_path)
+    labels = model.labels
+    chunks = table.chunks()
+    first = next(chunks, None)
+    if first is None or first.empty:
+        raise InputError("has a header but no rows", path=path)
+    cols = resolve_columns(table, first, text_col, score_col, id_col)
+    summary.columns = cols
+    if jobs > 1 and not _large(path):
+        jobs = 1
+    tagger = ChunkTagger(model, model_path, jobs, trust)
+
+    def frames() -> Iterator[pd.DataFrame]:
+        yield first
+        yield from chunks
+
+    frame_queue: list[pd.DataFrame] = []
+
+    def texts_of() -> Iterator[list[str]]:
+        for frame in frames():
+            frame_queue.append(frame)
+            yield [t if isinstance(t, str) else ("" if t is None or t != t else str(t))
+                   for t in frame[cols.text].tolist()]
+
+    with TableWriter(out_path, fmt, protect=(path, *protect)) as writer:
+        for languages, proba in tagger.tag(texts_of()):
+            frame = frame_queue.pop(0)
+            decided = model.pipeline[-1].decide(proba)
+            texts = frame[cols.text]
+            empty = texts.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+            decided[empty] = 0
+            _count(summary, frame, languages, decided, empty, labels, cols)
+            if long:
+                writer.write(_long_form(frame, cols, languages, labels, decided, proba, model))
+            else:
+                writer.write(_output_frame(frame, cols, languages, proba, decided, labels, redact))
+            if on_progress:
+                on_progress(len(frame))
+        if summary.rows and summary.empty_comments == summary.rows:
+            raise InputError("the comment column is empty in every row", path=path, column=cols.text)
+    return summary
+
+
+def _large(path: Path) -> bool:
+    return path.stat().st_size > PARALLEL_MIN_ROWS * 100     # ~100 bytes a row in survey exports
+
+
+def _output_frame(frame, cols: Columns, languages, proba, decided, labels, redact) -> pd.DataFrame:
+    if redact:
+        frame = frame.copy()
+        frame[cols.text] = mask_many(frame[cols.text].tolist())
+    result = add_prediction_columns(frame, languages, proba, decided, labels)
+    if cols.score:
+        scores = parse_scores(frame[cols.score])
+        result[prediction_column("nps_score", frame.columns)] = scores.astype("Int64")
+        result[prediction_column("nps_group", frame.columns)] = nps_group(scores)
+    return result
+
+
+def _count(summary: FileSummary, frame, languages, decided, empty, labels, cols) -> None:
+    summary.rows += len(frame)
+    summary.languages.update(languages)
+    summary.empty_comments += int(empty.sum())
+    for j, lab in enumerate(labels):
+        summary.categories[lab] += int(decided[:, j].sum())
+    summary.no_category += int(((decided.sum(axis=1) == 0) & ~empty).sum())
+    if cols.score:
+        raw = frame[cols.score].astype(str).str.strip()
+        scores = parse_scores(frame[cols.score])
+        valid = scores.notna()
+        summary.scores_valid += int(valid.sum())
+        summary.scores_invalid += int((~valid & (raw != "")).sum())
+        summary.groups.update(nps_group(scores[valid]))
+
+
+def _long_form(frame, cols: Columns, languages, labels, decided, proba, model: Model) -> pd.DataFrame:
+    """One row per comment and assigned label (a comment with none gets one row, label empty)."""
+    names = model.codebook.display_names("en")
+    groups = nps_group(parse_scores(frame[cols.score])).tolist() if cols.score else None
+    ids = frame[cols.id].tolist() if cols.id else None
+    rows = []
+    for i, row_labels in enumerate(decided):
+        base = {"row": int(frame.index[i]) + 1}
+        if ids is not None:
+            base["id"] = ids[i]
+        base["language"] = languages[i]
+        if groups is not None:
+            base["nps_group"] = groups[i]
+        assigned = np.flatnonzero(row_labels)
+        if len(assigned) == 0:
+            rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
+        for j in assigned:
+            rows.append({**base, "label": labels[j], "label_name": names[labels[j]],
+                         "probability": round(float(proba[i, j]), 4)})
+    return pd.DataFrame(rows)
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """The files to tag: each file given, and the table files inside each folder given."""
+    files = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
+                           and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"}
+                           and ".predictions" not in f.name)
+            if not found:
+                raise InputError("has no survey files (.csv, .xlsx, .parquet)", path=p)
+            files += found
+        else:
+            files.append(p)
+    return files
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))

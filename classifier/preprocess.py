@@ -1,0 +1,219 @@
+"""Turn raw comments into normalised token strings: a scikit-learn transformer.
+
+    "Ventet 45 min, ringte 912 34 567 - fikk IKKJE svar!"
+    -> "vent <num> min ringt <phone> fikk ikke svar"
+
+Steps, in order:
+1. personal identifiers are masked (`privacy.mask`), then dates, times, amounts
+   and other numbers become `<date>`, `<time>`, `<amount>`, `<num>`, so they are
+   features without becoming vocabulary;
+2. spaCy's blank Norwegian or Swedish tokenizer splits the text, in `nlp.pipe`
+   batches per language family;
+3. tokens are lower-cased, punctuation dropped, dialect and spelling variants of
+   negations and pronouns folded ("ikkje", "itj" -> "ikke"; "int", "ej" -> "inte"),
+   and a small stop-word list of our own removed. spaCy's lists are NOT used: they
+   drop "ikke", "ingen", "tid", "saken", "igjen", "tilbake", "fikk", "inte", "bra";
+4. each token is stemmed with the Snowball stemmer of its language (PyStemmer),
+   or lemmatised with the Swedish lookup table of spacy-lookups-data
+   (`lemmatize_sv=True`), or left as is (`stem=False`); the README's comparison
+   says which measured best.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from . import language as lang_mod
+from .privacy import PLACEHOLDERS, mask
+
+# "45 min", "40 minuter", "3 ggr", "2 uker": the unit says more than the number, and
+# one placeholder per unit makes "ventet 45 min" and "väntade 40 minuter" share a feature.
+DURATION_UNITS = {
+    "<minutes>": r"min(?:utt(?:er|ene)?|ut(?:er|erna)?|s)?",
+    "<hours>": r"(?:timer?|timmar|timme|tim|t|h|hrs?|hours?)",
+    "<days>": r"(?:dager|dagar|dag(?:en|ar)?|døgn|dygn|days?|dgr)",
+    "<weeks>": r"(?:uker?|ukene|veckor|vecka|veckan|weeks?|mnd|måneder|månader|månad|måned)",
+    "<times>": r"(?:ganger|gånger|gang|gång|ggr|gg|times)",
+}
+NUMBER_PLACEHOLDERS = ("<date>", "<time>", "<amount>", *DURATION_UNITS, "<num>")
+
+# Folded before stop words and stemming, so a dialect spelling and the standard
+# one share a feature. Negations are folded, never dropped.
+NORMALISE = {
+    "no": {
+        "ikkje": "ikke", "itj": "ikke", "ikk": "ikke", "ikek": "ikke", "ike": "ikke", "ikkeno": "ingenting",
+        "inkje": "ingenting", "ingenteing": "ingenting", "aldrig": "aldri", "ingon": "ingen",
+        "eg": "jeg", "æ": "jeg", "je": "jeg", "mæ": "meg", "dokker": "dere", "dykk": "dere",
+        "dokk": "dere", "kva": "hva", "ka": "hva", "kor": "hvor", "korleis": "hvordan",
+        "fekk": "fikk", "vart": "ble", "vert": "blir", "saka": "saken", "berre": "bare",
+        "mykje": "mye", "noko": "noe", "nokon": "noen", "heilt": "helt", "svart": "svar",
+        "kjempebra": "kjempe bra", "superbra": "super bra",
+    },
+    "sv": {
+        "int": "inte", "ej": "inte", "inge": "inget", "aldrig": "aldrig", "nåt": "något", "nån": "någon",
+        "mkt": "mycket", "dom": "de", "ba": "bara", "sen": "sedan", "iaf": "i alla fall",
+        "jättebra": "jätte bra", "superbra": "super bra", "asså": "alltså", "ngn": "någon",
+    },
+    "en": {"dont": "don't", "didnt": "didn't", "cant": "can't", "wasnt": "wasn't", "isnt": "isn't"},
+}
+
+# Function words only. Every word that can carry a cause or its polarity stays:
+# negations (ikke, ingen, aldri, inte, inga, aldrig, not, no, never), time and
+# repetition (tid, igjen, tilbake, gang, igen, tillbaka), degree (for, för, too).
+STOP_WORDS = {
+    "no": set("og i på det den de en et ei å som til av at er var jeg meg min mitt mine du deg "
+              "han hun vi oss seg sin sitt sine har hadde ha så om fra men da nå der her også "
+              "eller dette denne disse med hos ved sånn the".split()),
+    "sv": set("och i på det den de en ett att som till av är var jag mig min mitt mina du dig "
+              "han hon vi oss sig sin sitt sina har hade ha så om från men då nu där här också "
+              "eller detta denna dessa med hos vid the".split()),
+    "en": set("the a an and of to in on at is was i me my you it this that for with as be "
+              "are were have had".split()),
+}
+
+STEMMER_NAMES = {"no": "norwegian", "sv": "swedish", "en": "english"}
+_SPACY_CODES = {"no": "nb", "sv": "sv", "en": "en"}
+
+_DATE = re.compile(r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\.\s?(?:jan|feb|mar|apr|mai|maj|jun|jul|aug|sep|okt|nov|des|dec)\w*)\b", re.I)
+_TIME = re.compile(r"\b(?:kl\.?\s*\d{1,2}(?:[:.]\d{2})?|\d{1,2}:\d{2}|\d{1,2}\.\d{2}(?=\s*(?:i dag|idag|på|og|och|,|$)))", re.I)
+_AMOUNT = re.compile(r"(?:\b(?:kr|nok|sek)\.?\s*\d[\d .]*(?:,\d+)?(?:,-)?|\b\d[\d .]*(?:,\d+)?\s*(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|euro))", re.I)
+_DURATIONS = [(re.compile(r"\b\d+(?:[.,]\d+)?(?:\s*-\s*\d+)?\s*" + unit + r"\b", re.I), f" {ph} ")
+              for ph, unit in DURATION_UNITS.items()]
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SPACE = re.compile(r"\s+")
+
+
+def mask_numbers(text: str) -> str:
+    """Dates, times, amounts and other numbers as placeholder tokens (identifiers first)."""
+    if not any(c.isdigit() for c in text):
+        return text
+    text = _DATE.sub(" <date> ", text)
+    text = _TIME.sub(" <time> ", text)
+    text = _AMOUNT.sub(" <amount> ", text)
+    for pattern, placeholder in _DURATIONS:
+        text = pattern.sub(placeholder, text)
+    return _NUMBER.sub(" <num> ", text)
+
+
+def mask_text(text: str) -> str:
+    """Identifiers and numbers masked, with spaces around every placeholder."""
+    text = mask(text)
+    for p in PLACEHOLDERS:
+        text = text.replace(p, f" {p} ")
+    return mask_numbers(text)
+
+
+@lru_cache(maxsize=None)
+def _tokenizer(family: str):
+    import spacy
+    from spacy.symbols import ORTH
+
+    nlp = spacy.blank(_SPACY_CODES[family])
+    for p in PLACEHOLDERS + NUMBER_PLACEHOLDERS:
+        nlp.tokenizer.add_special_case(p, [{ORTH: p}])
+    return nlp
+
+
+@lru_cache(maxsize=None)
+def _stemmer(family: str):
+    import Stemmer
+
+    return Stemmer.Stemmer(STEMMER_NAMES[family])
+
+
+@lru_cache(maxsize=1)
+def _swedish_lemmas() -> dict:
+    from spacy.lookups import load_lookups
+
+    return dict(load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup").items())
+
+
+class Preprocessor(BaseEstimator, TransformerMixin):
+    """Raw comments in, one normalised token string per comment out.
+
+    X is a sequence of strings, or a DataFrame with a `text` column and
+    optionally a `language` column (as `Model.predict` passes it, so languages
+    are detected once); without it the language is detected here.
+
+    Parameters
+    ----------
+    stem : bool
+        Snowball-stem every token (per language family).
+    lemmatize_sv : bool
+        Use spacy-lookups-data's Swedish lemma table instead of the stemmer for
+        Swedish (falls back to the token itself when the table has no entry).
+    mask_identifiers : bool
+        Mask personal identifiers before anything else (keep True outside tests).
+    batch_size : int
+        Batch size for spaCy's `nlp.pipe`.
+    """
+
+    def __init__(self, stem: bool = True, lemmatize_sv: bool = False,
+                 mask_identifiers: bool = True, batch_size: int = 1000):
+        self.stem = stem
+        self.lemmatize_sv = lemmatize_sv
+        self.mask_identifiers = mask_identifiers
+        self.batch_size = batch_size
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        texts, languages = _texts_and_languages(X)
+        masked = [mask_text(t) if self.mask_identifiers else mask_numbers(t) for t in texts]
+        families = [lang_mod.FAMILY.get(l, "no") for l in languages]
+        out = np.empty(len(texts), dtype=object)
+        for family in ("no", "sv", "en"):
+            rows = [i for i, f in enumerate(families) if f == family]
+            if not rows:
+                continue
+            docs = _tokenizer(family).pipe((masked[i] for i in rows), batch_size=self.batch_size)
+            normalise = self._normaliser(family)
+            for i, doc in zip(rows, docs):
+                out[i] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
+        return out
+
+    def _normaliser(self, family: str):
+        folds, stops = NORMALISE[family], STOP_WORDS[family]
+        placeholders = set(PLACEHOLDERS + NUMBER_PLACEHOLDERS)
+        if self.lemmatize_sv and family == "sv":
+            lemmas = _swedish_lemmas()
+            reduce = lambda words: [lemmas.get(w, w) for w in words]  # noqa: E731
+        elif self.stem:
+            reduce = _stemmer(family).stemWords
+        else:
+            reduce = list
+
+        def normalise(tokens: list[str]) -> str:
+            words = []
+            for tok in tokens:
+                if tok in placeholders:
+                    words.append(tok)
+                    continue
+                tok = tok.strip("'’`´\"")
+                for w in folds.get(tok, tok).split():
+                    if w and w not in stops:
+                        words.append(w)
+            keep = [w for w in words if w in placeholders]
+            if not keep:
+                return " ".join(reduce(words))
+            # Placeholders are not words: do not stem them.
+            reduced = reduce([w for w in words if w not in placeholders])
+            it = iter(reduced)
+            return " ".join(w if w in placeholders else next(it) for w in words)
+
+        return normalise
+
+
+def _texts_and_languages(X) -> tuple[list[str], list[str]]:
+    if isinstance(X, pd.DataFrame):
+        texts = [t if isinstance(t, str) else "" for t in X["text"].tolist()]
+        if "language" in X:
+            return texts, X["language"].tolist()
+        return texts, lang_mod.detect(texts)
+    texts = [t if isinstance(t, str) else "" for t in X]
+    return texts, lang_mod.detect(texts)

@@ -1,0 +1,420 @@
+"""Behaviour of classifier.drivers, checked against numbers worked out by hand."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import false_discovery_control, fisher_exact
+
+from classifier.drivers import analyze, benjamini_hochberg, nps_groups, rogan_gladen
+
+# --------------------------------------------------------------------------- hand-worked fixture
+#
+# row  score  group      A  B
+#  0     0    detractor  1  0
+#  1     3    detractor  1  1
+#  2     5    detractor  0  1
+#  3     6    detractor  0  0
+#  4     7    passive    1  0
+#  5     8    passive    0  0
+#  6     9    promoter   0  1
+#  7    10    promoter   0  0
+#  8    10    promoter   0  0
+#  9     9    promoter   1  0
+#
+# NPS(all) = 100 * (4 - 4) / 10 = 0
+# A: rows 0,1,4,9 -> D,D,Pa,P: NPS within = 100 * (1 - 2) / 4 = -25
+#    without A: rows 2,3,5,6,7,8 -> D,D,Pa,P,P,P: 100 * (3 - 2) / 6 = 50/3
+#    impact(A) = v({A}) = 0 - 50/3
+# B: rows 1,2,6 -> D,D,P: NPS within = 100 * (1 - 2) / 3 = -100/3
+#    without B: rows 0,3,4,5,7,8,9 -> D,D,Pa,Pa,P,P,P: 100 * (3 - 2) / 7 = 100/7
+#    impact(B) = v({B}) = -100/7
+# v({A,B}): rows mentioning neither: 3,5,7,8 -> D,Pa,P,P: 100 * (2 - 1) / 4 = 25 -> v = -25
+# Shapley(A) = 1/2 * v({A}) + 1/2 * (v({A,B}) - v({B}))
+# Shapley(B) = 1/2 * v({B}) + 1/2 * (v({A,B}) - v({A}))
+V_A, V_B, V_AB = -50 / 3, -100 / 7, -25.0
+SHAPLEY_A = (V_A + V_AB - V_B) / 2  # -13.690...
+SHAPLEY_B = (V_B + V_AB - V_A) / 2  # -11.309...
+
+SCORES = pd.Series([0, 3, 5, 6, 7, 8, 9, 10, 10, 9], dtype=float)
+LABELS = pd.DataFrame({"A": [1, 1, 0, 0, 1, 0, 0, 0, 0, 1], "B": [0, 1, 1, 0, 0, 0, 1, 0, 0, 0]})
+
+
+def by_category(analysis):
+    return analysis.table.set_index("category")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return analyze(LABELS, SCORES, min_n=1, n_boot=200)
+
+
+def test_hand_fixture_overall(small):
+    overall = small.overall
+    assert overall.n == 10 and overall.n_excluded == 0
+    assert overall.nps == pytest.approx(0.0)
+    assert (overall.promoter_share, overall.passive_share, overall.detractor_share) == pytest.approx((0.4, 0.2, 0.4))
+    assert overall.nps_ci_low <= overall.nps <= overall.nps_ci_high
+
+
+def test_hand_fixture_category_measures(small):
+    table = by_category(small)
+    assert table.loc["A", "mentions"] == 4 and table.loc["B", "mentions"] == 3
+    assert table.loc["A", "mention_share"] == pytest.approx(0.4)
+    assert table.loc["A", "nps_within"] == pytest.approx(-25.0)
+    assert table.loc["B", "nps_within"] == pytest.approx(-100 / 3)
+    assert table.loc["A", "impact"] == pytest.approx(V_A)
+    assert table.loc["B", "impact"] == pytest.approx(V_B)
+    # A: 1 promoter, 1 passive, 2 detractors of 4 mentions; B: 1 promoter, 2 detractors of 3.
+    assert table.loc["A", ["promoter_share", "passive_share", "detractor_share"]].tolist() == pytest.approx([0.25, 0.25, 0.5])
+    assert table.loc["B", ["promoter_share", "passive_share", "detractor_share"]].tolist() == pytest.approx([1 / 3, 0, 2 / 3])
+    # 2 of the 4 detractors mention A (and 2 mention B); lift = P(D|cat) / P(D) = 0.5 / 0.4 and (2/3) / 0.4.
+    assert table.loc["A", "share_of_all_detractors"] == pytest.approx(0.5)
+    assert table.loc["A", "detractor_lift"] == pytest.approx(1.25)
+    assert table.loc["B", "detractor_lift"] == pytest.approx(5 / 3)
+
+
+def test_hand_fixture_shapley_adds_up(small):
+    table = by_category(small)
+    assert table.loc["A", "shapley"] == pytest.approx(SHAPLEY_A)
+    assert table.loc["B", "shapley"] == pytest.approx(SHAPLEY_B)
+    assert table["shapley"].sum() == pytest.approx(V_AB)
+
+
+def test_fisher_p_value_is_the_2x2_test(small):
+    # A: [[detractors mentioning, others mentioning], [detractors not mentioning, others not]]
+    expected = fisher_exact([[2, 2], [2, 4]]).pvalue
+    assert by_category(small).loc["A", "p_value"] == pytest.approx(expected)
+
+
+def test_confidence_intervals_contain_the_estimates(small):
+    table = small.table
+    assert (table["impact_ci_low"] <= table["impact"]).all() and (table["impact"] <= table["impact_ci_high"]).all()
+    assert (table["nps_within_ci_low"] <= table["nps_within"]).all()
+
+
+# --------------------------------------------------------------------------- Shapley
+
+
+def brute_force_shapley(labels: pd.DataFrame, scores: pd.Series) -> dict[str, float]:
+    """Shapley straight from the definition: average marginal gain over every order."""
+    def nps(s):
+        return 100 * ((s >= 9).mean() - (s <= 6).mean())
+
+    def v(coalition):
+        kept = ~labels[list(coalition)].any(axis=1) if coalition else pd.Series(True, index=labels.index)
+        return nps(scores) - nps(scores[kept])
+
+    orders = list(itertools.permutations(labels.columns))
+    totals = dict.fromkeys(labels.columns, 0.0)
+    for order in orders:
+        for position, category in enumerate(order):
+            totals[category] += v(order[:position + 1]) - v(order[:position])
+    return {c: total / len(orders) for c, total in totals.items()}
+
+
+def random_data(n: int, k: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    labels = pd.DataFrame((rng.random((n, k)) < 0.3).astype(int), columns=[f"c{i}" for i in range(k)])
+    scores = pd.Series(rng.integers(0, 11, n), dtype=float)
+    return labels, scores
+
+
+def test_exact_shapley_matches_the_definition():
+    labels, scores = random_data(n=120, k=4, seed=3)
+    expected = brute_force_shapley(labels, scores)
+    shapley = by_category(analyze(labels, scores, n_boot=0))["shapley"]
+    for category, value in expected.items():
+        assert shapley[category] == pytest.approx(value)
+
+
+def test_category_never_mentioned_is_a_null_player():
+    labels = LABELS.assign(C=0)
+    table = by_category(analyze(labels, SCORES, min_n=1, n_boot=0))
+    assert table.loc["C", "shapley"] == pytest.approx(0.0)
+    assert table.loc["C", "impact"] == pytest.approx(0.0)
+    assert np.isnan(table.loc["C", "nps_within"])
+    assert table.loc["A", "shapley"] == pytest.approx(SHAPLEY_A)
+
+
+def test_permutation_estimate_is_close_and_adds_up_exactly():
+    labels, scores = random_data(n=300, k=5, seed=4)
+    exact = by_category(analyze(labels, scores, n_boot=0))["shapley"]
+    estimate = analyze(labels, scores, n_boot=0, max_exact_categories=3, n_permutations=2000)
+    assert estimate.settings["shapley_method"].startswith("permutation")
+    estimated = by_category(estimate)["shapley"]
+    assert estimated.sum() == pytest.approx(exact.sum())
+    assert np.abs(estimated - exact[estimated.index]).max() < 0.5
+
+
+def test_shapley_is_undefined_without_rows_that_mention_nothing():
+    labels = pd.DataFrame({"A": [1, 1, 0, 1], "B": [0, 1, 1, 0]})
+    table = analyze(labels, pd.Series([0.0, 5, 9, 10]), min_n=1, n_boot=0).table
+    assert table["shapley"].isna().all()
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_interval_covers_the_true_nps():
+    # Promoter 40%, passive 30%, detractor 30% -> true NPS = 10.
+    rng = np.random.default_rng(2024)
+    n, simulations = 150, 200
+    labels = pd.DataFrame({"any": rng.integers(0, 2, n)})
+    covered = 0
+    for simulation in range(simulations):
+        groups = rng.choice([10, 8, 3], size=n, p=[0.4, 0.3, 0.3])
+        overall = analyze(labels, pd.Series(groups, dtype=float), n_boot=300, seed=simulation).overall
+        covered += overall.nps_ci_low <= 10 <= overall.nps_ci_high
+    assert 0.90 <= covered / simulations <= 0.98
+
+
+def test_bootstrap_is_reproducible_with_a_seed():
+    labels, scores = random_data(n=200, k=3, seed=5)
+    first = analyze(labels, scores, n_boot=100, seed=7)
+    again = analyze(labels, scores, n_boot=100, seed=7)
+    other = analyze(labels, scores, n_boot=100, seed=8)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    assert first.overall.nps_ci_low != other.overall.nps_ci_low or first.overall.nps_ci_high != other.overall.nps_ci_high
+
+
+# --------------------------------------------------------------------------- significance
+
+
+def test_benjamini_hochberg_by_hand():
+    # Sorted p: 0.01, 0.02, 0.03, 0.5 with m = 4 -> p*m/rank = 0.04, 0.04, 0.04, 0.5
+    assert benjamini_hochberg(np.array([0.03, 0.5, 0.01, 0.02])) == pytest.approx([0.04, 0.5, 0.04, 0.04])
+
+
+def test_benjamini_hochberg_matches_scipy():
+    rng = np.random.default_rng(0)
+    p_values = np.concatenate([rng.random(30), rng.random(10) * 0.01, [0.2, 0.2, 1.0]])
+    assert benjamini_hochberg(p_values) == pytest.approx(false_discovery_control(p_values, method="bh"))
+
+
+def test_benjamini_hochberg_leaves_missing_p_values_out():
+    q = benjamini_hochberg(np.array([0.01, np.nan, 0.04]))
+    assert np.isnan(q[1])
+    assert q[[0, 2]] == pytest.approx(false_discovery_control([0.01, 0.04]))
+
+
+# --------------------------------------------------------------------------- roles, order, sentences
+
+
+def roles_data() -> tuple[pd.DataFrame, pd.Series]:
+    """200 answers: A = 50 detractors, B = 50 promoters, D = 40 typical answers, C = 5 passives.
+
+    Promoters 50 + 30 = 80, detractors 50 + 20 = 70 -> NPS = 100 * 10 / 200 = 5; detractors 35%.
+    impact(A) = 5 - 100 * (80 - 20) / 150 = -35;  impact(B) = 5 - 100 * (30 - 70) / 150 = 5 + 80/3.
+    D has 16 promoters, 10 passives, 14 detractors: NPS within 5 = overall, so impact(D) = 0.
+    """
+    scores = [2] * 50 + [10] * 50 + [9] * 30 + [3] * 20 + [8] * 50
+    categories = {"A": range(0, 50), "B": range(50, 100),
+                  "D": [*range(100, 116), *range(130, 144), *range(150, 160)], "C": range(160, 165)}
+    labels = pd.DataFrame(0, index=range(200), columns=list(categories))
+    for category, rows in categories.items():
+        labels.loc[list(rows), category] = 1
+    return labels, pd.Series(scores, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def roles():
+    labels, scores = roles_data()
+    return analyze(labels, scores, n_boot=200, display_names={"A": "Wait time", "B": "Friendly agent"})
+
+
+def test_roles_order_and_rank(roles):
+    table = roles.table
+    assert table["category"].tolist() == ["A", "B", "D", "C"]
+    assert table["role"].tolist() == ["detractor driver", "strength", "neutral", "low n"]
+    assert table["rank"].tolist()[:3] == [1, 2, 3] and pd.isna(table["rank"].iloc[3])
+    impacts = table.set_index("category")["impact"]
+    assert impacts["A"] == pytest.approx(-35.0)
+    assert impacts["B"] == pytest.approx(5 + 80 / 3)
+    assert impacts["D"] == pytest.approx(0.0)
+    assert roles.overall.nps == pytest.approx(5.0)
+
+
+def test_low_n_categories_are_flagged_and_shown(roles):
+    table = roles.table.set_index("category")
+    assert table.loc["C", "low_n"] and not table.loc["D", "low_n"]
+    assert table.loc["C", "mentions"] == 5
+
+
+def test_sentences_use_display_names_and_the_sign_convention(roles):
+    a = roles.table.iloc[0]
+    assert roles.sentences[0] == (
+        "Wait time: mentioned by 25% of comments; 100% of them are detractors against 35% overall; "
+        f"removing them would raise NPS by 35.0 points (95% CI {-a.impact_ci_high:.1f} to {-a.impact_ci_low:.1f})."
+    )
+    assert roles.sentences[1].startswith("Friendly agent: mentioned by 25% of comments; 0% of them are detractors")
+    assert "would lower NPS by 31.7 points" in roles.sentences[1]
+
+
+# --------------------------------------------------------------------------- soft labels
+
+
+def test_soft_labels_that_are_zero_or_one_equal_hard_labels():
+    labels, scores = random_data(n=150, k=3, seed=6)
+    hard = analyze(labels, scores, n_boot=50)
+    soft = analyze(labels.astype(float), scores, n_boot=50, soft=True)
+    pd.testing.assert_frame_equal(hard.table, soft.table, check_dtype=False)
+    assert hard.overall == soft.overall
+
+
+def test_soft_labels_are_fractional_membership():
+    # Scores D, P, P, Pa -> NPS = 25. p(A) = 0.5, 0, 0, 0.5: expected mentions 1.
+    # Without A (weights 1 - p = 0.5, 1, 1, 0.5): 100 * (2 - 0.5) / 3 = 50 -> impact -25.
+    # Within A (weights 0.5, 0, 0, 0.5): 100 * (0 - 0.5) / 1 = -50. One category: Shapley = impact.
+    labels = pd.DataFrame({"A": [0.5, 0.0, 0.0, 0.5]})
+    row = analyze(labels, pd.Series([0.0, 10, 10, 7]), soft=True, min_n=1, n_boot=0).table.iloc[0]
+    assert row["mentions"] == pytest.approx(1.0)
+    assert row["impact"] == pytest.approx(-25.0)
+    assert row["nps_within"] == pytest.approx(-50.0)
+    assert row["shapley"] == pytest.approx(-25.0)
+
+
+def test_probabilities_need_soft_true():
+    with pytest.raises(ValueError, match="soft=True"):
+        analyze(pd.DataFrame({"A": [0.2, 0.9]}), pd.Series([1.0, 9.0]))
+
+
+# --------------------------------------------------------------------------- missing scores, bad input
+
+
+def test_missing_scores_are_excluded_and_counted():
+    scores = pd.concat([SCORES, pd.Series([np.nan, np.nan], index=[10, 11])])
+    labels = pd.concat([LABELS, pd.DataFrame({"A": [1, 1], "B": [1, 0]}, index=[10, 11])])
+    analysis = analyze(labels, scores, min_n=1, n_boot=0)
+    assert analysis.overall.n == 10 and analysis.overall.n_excluded == 2
+    assert by_category(analysis).loc["A", "impact"] == pytest.approx(V_A)
+
+
+def test_scores_are_aligned_on_the_index():
+    shuffled = SCORES.sample(frac=1, random_state=1)
+    table = by_category(analyze(LABELS, shuffled, min_n=1, n_boot=0))
+    assert table.loc["A", "impact"] == pytest.approx(V_A)
+
+
+@pytest.mark.parametrize("scores, message", [
+    (pd.Series([0.0, 11.0]), "0-10"),
+    (pd.Series([0.0, 7.5]), "0-10"),
+    (pd.Series([0.0, 1.0], index=[5, 6]), "same index"),
+    (pd.Series([np.nan, np.nan]), "no row"),
+])
+def test_bad_scores_are_rejected(scores, message):
+    with pytest.raises(ValueError, match=message):
+        analyze(pd.DataFrame({"A": [1, 0]}), scores)
+
+
+def test_nps_groups():
+    assert nps_groups(np.array([0, 6, 7, 8, 9, 10])).tolist() == [0, 0, 1, 1, 2, 2]
+
+
+# --------------------------------------------------------------------------- error-rate correction
+
+
+def test_rogan_gladen_by_hand():
+    # (0.4 + 0.9 - 1) / (0.8 + 0.9 - 1) = 0.3 / 0.7; below the false-positive floor clips to 0.
+    assert rogan_gladen(0.4, 0.8, 0.9) == pytest.approx(3 / 7)
+    assert rogan_gladen(0.05, 0.8, 0.9) == 0.0
+    with pytest.raises(ValueError):
+        rogan_gladen(0.4, 0.5, 0.5)
+
+
+def test_error_rate_correction_by_hand():
+    # A with sensitivity 0.8, specificity 0.9 (Youden J = 0.7):
+    #   overall 0.4 -> 3/7; detractors 2/4 -> 0.4/0.7 = 4/7; passives 1/2 -> 4/7; promoters 1/4 -> 0.15/0.7 = 3/14
+    #   without A, with group shares D 0.4, Pa 0.2, P 0.4:
+    #   P: 0.4 * 11/14, D: 0.4 * 3/7, Pa: 0.2 * 3/7 -> total 8/14, NPS = 100 * (4.4 - 2.4) / 8 = 25
+    #   corrected impact = 0 - 25 = -25
+    #   within A: P 0.4 * 3/14 = 1.2/14, D 0.4 * 4/7 = 3.2/14, Pa 1.6/14 -> 100 * (1.2 - 3.2) / 6 = -100/3
+    # B with sensitivity 0.9, specificity 0.6 (J = 0.5): overall 0.3 -> -0.2 -> 0;
+    #   detractors 0.5 -> 0.2; passives 0 -> 0; promoters 0.25 -> 0
+    #   without B: P 0.4, Pa 0.2, D 0.4 * 0.8 = 0.32 -> 100 * 0.08 / 0.92 = 200/23 -> impact -200/23
+    rates = {"A": {"sensitivity": 0.8, "specificity": 0.9}, "B": {"sensitivity": 0.9, "specificity": 0.6}}
+    table = by_category(analyze(LABELS, SCORES, min_n=1, n_boot=0, error_rates=rates))
+    a, b = table.loc["A"], table.loc["B"]
+    assert a["corrected_prevalence"] == pytest.approx(3 / 7)
+    assert [a["corrected_prevalence_detractors"], a["corrected_prevalence_passives"],
+            a["corrected_prevalence_promoters"]] == pytest.approx([4 / 7, 4 / 7, 3 / 14])
+    assert a["corrected_impact"] == pytest.approx(-25.0)
+    assert a["corrected_nps_within"] == pytest.approx(-100 / 3)
+    assert b["corrected_prevalence"] == 0.0
+    assert b["corrected_prevalence_detractors"] == pytest.approx(0.2)
+    assert b["corrected_impact"] == pytest.approx(-200 / 23)
+    assert a["impact"] == pytest.approx(V_A)  # the observed measures stay as they were
+
+
+def test_error_rates_for_unknown_categories_are_rejected():
+    with pytest.raises(ValueError, match="not in labels"):
+        analyze(LABELS, SCORES, n_boot=0, error_rates={"Z": {"sensitivity": 0.9, "specificity": 0.9}})
+
+
+# --------------------------------------------------------------------------- segments and trend
+
+
+@pytest.fixture(scope="module")
+def sliced():
+    labels, scores = random_data(n=400, k=3, seed=9)
+    rng = np.random.default_rng(9)
+    segments = pd.Series(rng.choice(["phone", "chat", "letter"], size=400, p=[0.6, 0.35, 0.05]))
+    dates = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 91, 400), unit="D"))
+    dates.iloc[:7] = pd.NaT
+    return labels, scores, segments, analyze(labels, scores, segments=segments, dates=dates,
+                                             period="month", n_boot=50, min_n=30)
+
+
+def test_segments_table_has_all_plus_each_segment(sliced):
+    labels, scores, segments, analysis = sliced
+    table = analysis.segments
+    assert table.shape[0] == 4 * 3  # (All + 3 segments) x 3 categories
+    assert table["segment"].drop_duplicates().tolist()[0] == "All"
+    sizes = table.drop_duplicates("segment").set_index("segment")["slice_n"]
+    assert sizes.drop("All").to_dict() == segments.value_counts().to_dict()
+    small = table.drop_duplicates("segment").set_index("segment")["slice_low_n"]
+    assert small.to_dict() == {name: sizes[name] < 30 for name in sizes.index}
+    assert small["letter"]
+
+
+def test_segment_nps_matches_a_direct_computation(sliced):
+    labels, scores, segments, analysis = sliced
+    chat = scores[segments == "chat"]
+    expected = 100 * ((chat >= 9).mean() - (chat <= 6).mean())
+    assert analysis.segments.query("segment == 'chat'")["slice_nps"].iloc[0] == pytest.approx(expected)
+
+
+def test_overall_results_do_not_depend_on_the_cuts(sliced):
+    labels, scores, segments, analysis = sliced
+    plain = analyze(labels, scores, n_boot=50, min_n=30)
+    pd.testing.assert_frame_equal(plain.table, analysis.table)
+
+
+def test_trend_has_one_block_per_period_and_counts_undated_rows(sliced):
+    labels, scores, segments, analysis = sliced
+    trend = analysis.trend
+    assert trend["period"].drop_duplicates().tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert trend.shape[0] == 3 * 3
+    assert analysis.n_undated == 7
+    assert trend.drop_duplicates("period")["slice_n"].sum() + analysis.n_undated == analysis.overall.n
+
+
+def test_week_and_quarter_labels():
+    dates = pd.Series(pd.to_datetime(["2024-12-30", "2024-01-03", "2024-04-01"]))
+    labels, scores = pd.DataFrame({"A": [1, 0, 1]}), pd.Series([1.0, 9, 10])
+    weeks = analyze(labels, scores, dates=dates, period="week", n_boot=0).trend
+    quarters = analyze(labels, scores, dates=dates, period="quarter", n_boot=0).trend
+    assert weeks["period"].tolist() == ["2024-W01", "2024-W14", "2025-W01"]  # ISO: 2024-12-30 is in 2025-W01
+    assert quarters["period"].tolist() == ["2024Q1", "2024Q2", "2024Q4"]
+
+
+def test_tidy_has_every_cut(sliced):
+    labels, scores, segments, analysis = sliced
+    tidy = analysis.tidy()
+    assert tidy.groupby("level").size().to_dict() == {
+        "overall": 3, "segment": 9, "period": 9, "segment x period": len(analysis.segment_trend)}
+    overall = tidy[tidy["level"] == "overall"]
+    assert (overall["segment"] == "All").all() and (overall["period"] == "All").all()
+    assert {"impact_ci_low", "impact_ci_high", "nps_within_ci_low", "slice_nps_ci_low"} <= set(tidy.columns)
