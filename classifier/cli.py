@@ -27,13 +27,13 @@ Examples:
 * `classify evaluate --data labelled.csv` - score the model on a labelled file
 * `classify drivers survey.csv --html report.html` - rank the causes of detractors
 """)
-out = Console()
+console = Console()
 err = Console(stderr=True)
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"classify {__version__}")
+        console.print(f"classify {__version__}")
         raise typer.Exit()
 
 
@@ -98,9 +98,9 @@ def train(
               f"({folds}-fold cross-validation first)...")
     model = fit(labelled, variant=variant, seed=seed, folds=folds)
     save_model(model, out_dir)
-    out.print(format_report(model.card["metrics"], model.labels, title="Cross-validated metrics:"),
+    console.print(format_report(model.card["metrics"], model.labels, title="Cross-validated metrics:"),
               highlight=False)
-    out.print(f"\nSaved model to {out_dir}/ (model.joblib, manifest.json, model_card.md)")
+    console.print(f"\nSaved model to {out_dir}/ (model.joblib, manifest.json, model_card.md)")
 
 
 # --------------------------------------------------------------------------- predict
@@ -159,7 +159,7 @@ def predict(
                           if cols.found.get(kind) else "")
                           for kind in ("text", "score", "id") if getattr(cols, kind))
         err.print(f"{path}: {found}", highlight=False)
-        out.print(f"Wrote {summary.out} ({summary.rows} rows)", highlight=False)
+        console.print(f"Wrote {summary.out} ({summary.rows} rows)", highlight=False)
         total.add(summary)
     _print_summary(total, model, len(paths))
 
@@ -190,14 +190,14 @@ class _progress:
 def _print_summary(total, model, n_files: int) -> None:
     names = model.codebook.display_names("en")
     n = max(total.rows, 1)
-    out.print(f"\n{total.rows} comments in {n_files} file(s); {total.empty_comments} empty; "
+    console.print(f"\n{total.rows} comments in {n_files} file(s); {total.empty_comments} empty; "
               f"{total.no_category} with no category", highlight=False)
-    out.print("Languages: " + ", ".join(f"{k} {v} ({100 * v / n:.0f}%)"
+    console.print("Languages: " + ", ".join(f"{k} {v} ({100 * v / n:.0f}%)"
                                         for k, v in total.languages.most_common()), highlight=False)
     if total.scores_valid or total.scores_invalid:
         g = total.groups
         nps = 100 * (g["promoter"] - g["detractor"]) / max(total.scores_valid, 1)
-        out.print(f"Scores: {total.scores_valid} valid, {total.scores_invalid} invalid or out of range; "
+        console.print(f"Scores: {total.scores_valid} valid, {total.scores_invalid} invalid or out of range; "
                   f"NPS {nps:+.1f} (promoters {g['promoter']}, passives {g['passive']}, "
                   f"detractors {g['detractor']})", highlight=False)
     table = RichTable(title="Categories", title_justify="left")
@@ -207,7 +207,7 @@ def _print_summary(total, model, n_files: int) -> None:
     table.add_column("share", justify="right")
     for lab, count in sorted(total.categories.items(), key=lambda kv: -kv[1]):
         table.add_row(lab, names[lab], str(count), f"{100 * count / n:.1f}%")
-    out.print(table)
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -246,7 +246,7 @@ def evaluate(
         report = fit(labelled, variant=variant, seed=seed, folds=folds).card["metrics"]
         labels = labelled.codebook.ids
         title = f"Cross-validated metrics ({variant}, {folds} folds, seed {seed}):"
-    out.print(format_report(report, labels, title=title), highlight=False)
+    console.print(format_report(report, labels, title=title), highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -218,7 +218,7 @@ def driver_sentences(table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95,
     sentences = [
         f"{row.display_name}: mentioned by {_percent(row.mention_share)} of comments; "
         f"{_percent(row.detractor_share)} of them are detractors {base}; removing them would raise "
-        f"NPS by {-row.impact:.1f} points ({level} {-row.impact_ci_high:.1f} to {-row.impact_ci_low:.1f})."
+        f"NPS by {-row.impact:.1f} points{_interval(-row.impact_ci_high, -row.impact_ci_low, level)}."
         for row in drivers.itertuples()
     ]
     if drivers.empty:
@@ -227,7 +227,7 @@ def driver_sentences(table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95,
     sentences += [
         f"{row.display_name}: mentioned by {_percent(row.mention_share)} of comments; "
         f"{_percent(row.detractor_share)} of them are detractors {base}; removing them would lower "
-        f"NPS by {row.impact:.1f} points ({level} {row.impact_ci_low:.1f} to {row.impact_ci_high:.1f})."
+        f"NPS by {row.impact:.1f} points{_interval(row.impact_ci_low, row.impact_ci_high, level)}."
         for row in strengths.itertuples()
     ]
     return sentences
@@ -689,6 +689,11 @@ def _period_label(start: pd.Timestamp, period: str) -> str:
     if period == "quarter":
         return f"{start.year}Q{start.quarter}"
     return f"{start.year}-{start.month:02d}"
+
+
+def _interval(low: float, high: float, level: str) -> str:
+    """" (95% CI 3.9 to 8.4)", or nothing when there was no bootstrap."""
+    return "" if np.isnan(low) or np.isnan(high) else f" ({level} {low:.1f} to {high:.1f})"
 
 
 def _percent(share: float) -> str:

@@ -75,6 +75,10 @@ STOP_WORDS = {
               "are were have had".split()),
 }
 
+# Negations are never stemmed ("ingen" would become "ing"): they stay whole words.
+NEGATIONS = frozenset("ikke ingen ingenting intet aldri verken inte inget inga aldrig varken "
+                      "not no never nothing none".split())
+
 STEMMER_NAMES = {"no": "norwegian", "sv": "swedish", "en": "english"}
 _SPACY_CODES = {"no": "nb", "sv": "sv", "en": "en"}
 
@@ -126,10 +130,11 @@ def _stemmer(family: str):
 
 
 @lru_cache(maxsize=1)
-def _swedish_lemmas() -> dict:
+def _swedish_lemmas():
     from spacy.lookups import load_lookups
 
-    return dict(load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup").items())
+    # A spaCy Table: keys are hashes, so look words up with .get(word, default).
+    return load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
 class Preprocessor(BaseEstimator, TransformerMixin):
@@ -198,13 +203,10 @@ class Preprocessor(BaseEstimator, TransformerMixin):
                 for w in folds.get(tok, tok).split():
                     if w and w not in stops:
                         words.append(w)
-            keep = [w for w in words if w in placeholders]
-            if not keep:
-                return " ".join(reduce(words))
-            # Placeholders are not words: do not stem them.
-            reduced = reduce([w for w in words if w not in placeholders])
-            it = iter(reduced)
-            return " ".join(w if w in placeholders else next(it) for w in words)
+            # Placeholders and negations are kept whole; the other words are reduced.
+            whole = [w in placeholders or w in NEGATIONS for w in words]
+            reduced = iter(reduce([w for w, keep in zip(words, whole) if not keep]))
+            return " ".join(w if keep else next(reduced) for w, keep in zip(words, whole))
 
         return normalise
 

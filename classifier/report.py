@@ -39,6 +39,7 @@ def render_html(analysis: DriverAnalysis, examples: dict[str, list[str]] | None 
                  "<p>How the people who mention each cause scored, next to all answers.</p>",
                  _group_shares_chart(analysis)),
         _section("All causes in numbers", "", _driver_table(analysis)),
+        _correction_section(analysis),
         _trend_section(analysis),
         _segment_section(analysis),
         _examples_section(analysis, examples or {}),
@@ -78,32 +79,58 @@ def _impact_intro(analysis: DriverAnalysis) -> str:
 
 def _driver_table(analysis: DriverAnalysis) -> str:
     table = analysis.table
-    corrected = "corrected_impact" in table.columns
     head = ["Cause", "Mentions", "Share of answers", "NPS among them", "Detractors among them",
             "Detractor lift", "Impact (points)", "Shared impact (Shapley)", "q-value", "Role"]
-    if corrected:
-        head += ["Corrected share", "Corrected impact"]
     rows = []
     for row in table.itertuples():
         cells = [
             escape(str(row.display_name)),
             _count(row.mentions),
             _pct(row.mention_share),
-            f"{_signed(row.nps_within, 0)} <span class=\"muted\">({_signed(row.nps_within_ci_low, 0)} to "
-            f"{_signed(row.nps_within_ci_high, 0)})</span>",
+            _with_interval(row.nps_within, row.nps_within_ci_low, row.nps_within_ci_high, 0),
             _pct(row.detractor_share),
             _number(row.detractor_lift, 2),
-            f"{_signed(row.impact, 1)} <span class=\"muted\">({_signed(row.impact_ci_low, 1)} to "
-            f"{_signed(row.impact_ci_high, 1)})</span>",
+            _with_interval(row.impact, row.impact_ci_low, row.impact_ci_high, 1),
             _signed(row.shapley, 1),
             _q_value(row.q_value),
-            f"<span class=\"badge\" style=\"background:{ROLE_COLOURS[row.role]}\">"
-            f"{escape(ROLE_LABELS[row.role])}</span>",
         ]
-        if corrected:
-            cells += [_pct(row.corrected_prevalence), _signed(row.corrected_impact, 1)]
+        cells.append(f"<span class=\"badge\" style=\"background:{ROLE_COLOURS[row.role]}\">"
+                     f"{escape(ROLE_LABELS[row.role])}</span>")
         rows.append(cells)
-    return _html_table(head, rows, first_column_text=True)
+    return _html_table(head, rows)
+
+
+def _correction_section(analysis: DriverAnalysis) -> str:
+    """Shares and impact corrected for the classifier's measured error rates."""
+    rates = analysis.settings.get("error_rates") or {}
+    table = analysis.table
+    if "corrected_impact" not in table.columns:
+        return ""
+    head = ["Cause", "Sensitivity", "Specificity", "Share as tagged", "Corrected share",
+            "Corrected share among detractors", "among passives", "among promoters",
+            "Impact as tagged", "Corrected impact"]
+    rows = [[
+        escape(str(row.display_name)),
+        _number(rates[row.category]["sensitivity"], 2),
+        _number(rates[row.category]["specificity"], 2),
+        _pct(row.mention_share),
+        _pct(row.corrected_prevalence),
+        _pct(row.corrected_prevalence_detractors),
+        _pct(row.corrected_prevalence_passives),
+        _pct(row.corrected_prevalence_promoters),
+        _signed(row.impact, 1),
+        _signed(row.corrected_impact, 1),
+    ] for row in table.itertuples() if row.category in rates]
+    intro = ("<p>The tagging model misses some mentions (sensitivity) and sometimes tags a cause that is not "
+             "there (specificity). Given those rates from cross-validation, these columns estimate the "
+             "shares a perfect tagger would find, within each score group, and the impact that follows. "
+             "Scores are taken as given; intervals and tests above use the tags as found.</p>")
+    return _section("Corrected for tagging errors", intro, _html_table(head, rows))
+
+
+def _with_interval(value: float, low: float, high: float, digits: int) -> str:
+    return (f"{_signed(value, digits)}<br><span class=\"interval\">{_signed(low, digits)} to "
+            f"{_signed(high, digits)}</span>")
 
 
 def _trend_section(analysis: DriverAnalysis) -> str:
@@ -136,15 +163,14 @@ def _segment_section(analysis: DriverAnalysis) -> str:
         rows.append([
             escape(str(segment)) + small,
             _count(summary.n),
-            f"{_signed(summary.nps, 0)} <span class=\"muted\">({_signed(summary.nps_ci_low, 0)} to "
-            f"{_signed(summary.nps_ci_high, 0)})</span>",
+            _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, 0),
             _group_bar(summary, width=220, height=14, labels=False),
             top,
         ])
     note = (f"<p>NPS per segment and its strongest detractor driver. Segments with fewer than {min_n} "
             "answers are marked <em>small sample</em>: read them with care.</p>")
     head = ["Segment", "Answers", "NPS", "Promoters / passives / detractors", "Top detractor driver (impact)"]
-    return _section("Segments", note, _html_table(head, rows, first_column_text=True))
+    return _section("Segments", note, _html_table(head, rows, text_columns=(0, 3, 4)))
 
 
 def _examples_section(analysis: DriverAnalysis, examples: dict[str, list[str]]) -> str:
@@ -166,7 +192,7 @@ def _method_section(analysis: DriverAnalysis) -> str:
     correction = ""
     if settings.get("error_rates"):
         correction = ("<dt>Corrected share and impact</dt><dd>The classifier that tags the comments makes "
-                      "mistakes. Using its measured hit rate and false-alarm rate, the corrected columns "
+                      "mistakes. Using its measured hit rate and false-alarm rate, the corrected shares "
                       "estimate how often each cause would be found if every comment were tagged perfectly, "
                       "and the impact that follows. Scores are not corrected; intervals and tests use the "
                       "tags as found.</dd>")
@@ -180,7 +206,7 @@ that many points. A positive number is a strength.</dd>
 do not add up. The Shapley value shares the effect of each comment fairly between the causes it mentions
 (averaged over every order in which causes could be removed), so the shared impacts add up exactly to the
 gap between overall NPS and the NPS of answers that mention no cause at all.
-Method: {escape(str(settings.get('shapley_method', 'exact')))}.</dd>
+{escape(_shapley_note(settings))}</dd>
 <dt>{escape(level)}</dt><dd>The answers were resampled {settings['n_boot']:,} times (bootstrap); the
 interval holds the middle {escape(_ci_percent(analysis))} of the results. A wide interval means few
 answers: the true value could be anywhere in it.</dd>
@@ -246,7 +272,9 @@ def _forest_plot(analysis: DriverAnalysis) -> str:
     body = [_legend_item(LABEL_WIDTH + 10 + i * 170, 16, ROLE_COLOURS[r], ROLE_LABELS[r])
             for i, r in enumerate(ROLE_COLOURS)]
     plot_bottom = top + row_height * len(table)
-    body += _x_axis(scale, top, plot_bottom, "\u2190 costs NPS points      wins NPS points \u2192")
+    body += _x_axis(scale, top, plot_bottom)
+    body.append(_text(scale(0) - 8, plot_bottom + 40, "\u2190 costs NPS points", anchor="end", cls="caption"))
+    body.append(_text(scale(0) + 8, plot_bottom + 40, "wins NPS points \u2192", cls="caption"))
     for i, row in enumerate(table.itertuples()):
         y = top + row_height * i + row_height / 2
         colour = ROLE_COLOURS[row.role]
@@ -363,7 +391,7 @@ def _text(x: float, y: float, content: str, anchor: str = "start", cls: str | No
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, opacity: float = 1.0) -> str:
     faded = f' opacity="{opacity:g}"' if opacity != 1 else ""
-    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}"{faded}/>
+    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}"{faded}/>'
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, colour: str, width: float = 1.0, dash: bool = False) -> str:
@@ -381,13 +409,12 @@ def _legend_item(x: float, y: float, colour: str, label: str) -> str:
     return _rect(x, y - 10, 12, 12, colour) + _text(x + 18, y, label, cls="legend")
 
 
-def _x_axis(scale: _Scale, top: float, bottom: float, caption: str) -> list[str]:
+def _x_axis(scale: _Scale, top: float, bottom: float) -> list[str]:
     parts = []
     for tick in _ticks(scale.low, scale.high):
         x = scale(tick)
         parts.append(_line(x, top, x, bottom, "#888" if tick == 0 else "#e3e3e3", 1.5 if tick == 0 else 1))
         parts.append(_text(x, bottom + 16, _signed(tick, 0) if tick else "0", anchor="middle", cls="tick"))
-    parts.append(_text((scale.start + scale.end) / 2, bottom + 40, caption, anchor="middle", cls="caption"))
     return parts
 
 
@@ -411,7 +438,9 @@ def _period_positions(count: int, start: float = 100, end: float = CHART_WIDTH -
 
 
 def _period_labels(labels: list[str], xs: list[float], y: float) -> list[str]:
-    every = max(1, math.ceil(len(labels) / 12))  # at most ~12 labels stay readable
+    step = xs[1] - xs[0] if len(xs) > 1 else 1000.0
+    longest = max(len(label) for label in labels)
+    every = max(1, math.ceil((longest * 7.5 + 12) / step))  # skip labels that would touch their neighbours
     return [_text(x, y, label, anchor="middle", cls="tick")
             for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
 
@@ -447,13 +476,13 @@ def _section(heading: str, intro: str, content: str) -> str:
     return f"<section>\n<h2>{escape(heading)}</h2>\n{intro}\n<div class=\"figure\">{content}</div>\n</section>"
 
 
-def _html_table(head: list[str], rows: list[list[str]], first_column_text: bool) -> str:
-    """Cells are already-escaped HTML; numbers are right-aligned."""
-    header = "".join(f"<th>{escape(h)}</th>" for h in head)
-    def cell_tag(j: int) -> str:
-        return "<td>" if j == 0 and first_column_text else '<td class="num">'
+def _html_table(head: list[str], rows: list[list[str]], text_columns: tuple[int, ...] = (0,)) -> str:
+    """Cells are already-escaped HTML; numbers are right-aligned, text columns left-aligned."""
+    def align(j: int) -> str:
+        return ' class="text"' if j in text_columns else ' class="num"'
 
-    body = "".join("<tr>" + "".join(f"{cell_tag(j)}{cell}</td>" for j, cell in enumerate(row)) + "</tr>"
+    header = "".join(f"<th{align(j)}>{escape(h)}</th>" for j, h in enumerate(head))
+    body = "".join("<tr>" + "".join(f"<td{align(j)}>{cell}</td>" for j, cell in enumerate(row)) + "</tr>"
                    for row in rows)
     return f'<div class="table-wrap"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
 
@@ -509,12 +538,17 @@ ul.findings { margin: 0; padding-left: 20px; }
 ul.findings li { margin: 6px 0; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th { text-align: left; font-weight: 600; border-bottom: 2px solid #d0d5da; padding: 6px 8px; vertical-align: bottom; }
-td { border-bottom: 1px solid #eceff2; padding: 6px 8px; vertical-align: middle; }
+th { font-weight: 600; border-bottom: 2px solid #d0d5da; padding: 6px 6px; vertical-align: bottom; }
+th.num { text-align: right; }
+th.text, td.text { text-align: left; }
+th:first-child { min-width: 150px; }
+.interval { color: #7a8591; font-size: 11px; }
+td { border-bottom: 1px solid #eceff2; padding: 5px 6px; vertical-align: middle; }
 td.num { text-align: right; white-space: nowrap; }
 td svg { margin: 0; display: inline-block; }
 tbody tr:nth-child(even) { background: #fafbfc; }
-.badge { display: inline-block; color: #fff; border-radius: 10px; padding: 1px 8px; font-size: 12px; white-space: nowrap; }
+.badge { display: inline-block; color: #fff; border-radius: 10px; padding: 1px 8px; font-size: 12px;
+  white-space: nowrap; }
 .badge.grey { background: #9aa3ac; }
 blockquote { margin: 6px 0; padding: 8px 12px; border-left: 4px solid #D55E00; background: #fdf5ef; }
 dl.method dt { font-weight: 700; margin-top: 10px; }
@@ -538,7 +572,9 @@ def _number(value: float, digits: int) -> str:
 
 
 def _pct(share: float) -> str:
-    return "n/a" if pd.isna(share) else f"{100 * share:.0f}%"
+    if pd.isna(share):
+        return "n/a"
+    return f"{100 * share:.1f}%" if 0 < share < 0.01 else f"{100 * share:.0f}%"
 
 
 def _count(value: float) -> str:
@@ -547,6 +583,13 @@ def _count(value: float) -> str:
 
 def _q_value(q: float) -> str:
     return "n/a" if pd.isna(q) else ("&lt; 0.001" if q < 0.001 else f"{q:.3f}")
+
+
+def _shapley_note(settings: dict) -> str:
+    method = settings.get("shapley_method", "exact")
+    if method == "exact":
+        return "Computed exactly over every combination of causes."
+    return f"Estimated from random orders of the causes: {method}."
 
 
 def _ci_label(analysis: DriverAnalysis) -> str:

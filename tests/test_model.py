@@ -1,0 +1,105 @@
+"""The pipeline as a scikit-learn estimator, training, saving and loading."""
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+
+from classifier import load_model, save_model, train
+from classifier.dataset import LabelledData
+from classifier.errors import InputError
+from classifier.model import MANIFEST_FILE, MODEL_FILE, build_pipeline
+from classifier.codebook import Codebook
+
+TEXTS_NB = ["ventet lenge i kø", "lang ventetid på telefon", "fikk ikke svar på mail på en uke",
+            "hyggelig dame", "svært hyggelig og blid", "frekk og arrogant mann",
+            "faktura med feil beløp", "gebyret er for høyt", "fakturaen kom aldri",
+            "bra", "ingen kommentar", "ok"]
+LABELS_NB = [["wait_time"], ["wait_time"], ["wait_time"], ["attitude"], ["attitude"], ["attitude"],
+             ["billing"], ["billing"], ["billing"], [], [], []]
+
+
+def tiny_data(repeat=3):
+    texts = [f"{t} {'!' * i}" for i in range(repeat) for t in TEXTS_NB]
+    labels = LABELS_NB * repeat
+    return LabelledData(texts, labels, Codebook(["wait_time", "attitude", "billing"]))
+
+
+def test_pipeline_is_a_clonable_estimator():
+    pipe = build_pipeline("word+char", seed=3)
+    again = clone(pipe)
+    assert again.get_params()["classify__random_state"] == 3
+    assert again is not pipe
+
+
+def test_fit_predict_on_a_users_own_codebook():
+    model = train(tiny_data(), evaluate=False)
+    out = model.predict(["Ventet lenge i telefonkø", "hyggelig og blid dame", "", "feil i fakturaen"])
+    assert list(out.columns[:3]) == ["text", "language", "labels"]
+    assert out["labels"][0] == "wait_time"
+    assert out["labels"][2] == ""                   # empty comment: no category
+    assert out["language"][2] == "unknown"
+    assert {"prob_wait_time", "prob_attitude", "prob_billing"} <= set(out.columns)
+    assert ((out.filter(like="prob_") >= 0) & (out.filter(like="prob_") <= 1)).all().all()
+
+
+def test_grid_search_can_tune_the_pipeline():
+    data = tiny_data()
+    pipe = build_pipeline("word")
+    grid = GridSearchCV(pipe, {"classify__cv": [2, 3]}, cv=KFold(2, shuffle=True, random_state=0),
+                        scoring=lambda est, X, Y: float((est.predict(X) == Y).mean()))
+    grid.fit(np.array(data.texts, dtype=object), data.indicator())
+    assert grid.best_params_["classify__cv"] in (2, 3)
+
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path, small_model):
+    save_model(small_model, tmp_path)
+    loaded = load_model(tmp_path)
+    texts = ["Ventet i 40 min og ble satt over 3 ganger", "Väntade länge men trevlig personal", "Bra"]
+    a, b = small_model.predict(texts), loaded.predict(texts)
+    assert a.equals(b)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["training_data"]["sha256"] and card["versions"]["scikit-learn"]
+    assert (tmp_path / "model_card.md").read_text().startswith("# Model card")
+
+
+def test_a_changed_model_file_is_refused_unless_trusted(tmp_path, small_model):
+    save_model(small_model, tmp_path)
+    with open(tmp_path / MODEL_FILE, "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(InputError, match="does not match the SHA-256"):
+        load_model(tmp_path)
+
+
+def test_a_model_from_another_library_version_is_refused_with_advice(tmp_path, small_model):
+    save_model(small_model, tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    manifest["versions"]["scikit-learn"] = "0.24.2"
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=r"saved with scikit-learn 0\.24\.2.*classify train"):
+        load_model(tmp_path)
+
+
+def test_same_data_and_seed_give_the_same_model_and_metrics(tmp_path):
+    data = tiny_data(repeat=4)
+    a = train(data, seed=7, folds=3)
+    b = train(data, seed=7, folds=3)
+    assert a.card["metrics"] == b.card["metrics"]
+    save_model(a, tmp_path / "a")
+    save_model(b, tmp_path / "b")
+    assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
+
+
+def test_single_label_data_predicts_exactly_one_label():
+    texts = ["veldig bra", "helt topp", "elendig", "forferdelig dårlig", "greit nok", "middels"] * 4
+    labels = [["pos"], ["pos"], ["neg"], ["neg"], ["neu"], ["neu"]] * 4
+    model = train(LabelledData(texts, labels, Codebook(["pos", "neg", "neu"])), evaluate=False)
+    out = model.predict(["bra", "dårlig", "greit", "hva som helst"])
+    assert all(len(l.split(";")) == 1 and l for l in out["labels"])
+
+
+def test_thresholds_are_tuned_per_label(small_model):
+    thresholds = small_model.thresholds
+    assert set(thresholds) == set(small_model.labels)
+    assert len(set(thresholds.values())) > 1      # not one fixed 0.5 for all
