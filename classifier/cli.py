@@ -27,7 +27,7 @@ Examples:
 * `classify evaluate --data labelled.csv` - score the model on a labelled file
 * `classify drivers survey.csv --html report.html` - rank the causes of detractors
 """)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True)
 
 
@@ -247,6 +247,93 @@ def evaluate(
         labels = labelled.codebook.ids
         title = f"Cross-validated metrics ({variant}, {folds} folds, seed {seed}):"
     console.print(format_report(report, labels, title=title), highlight=False)
+
+
+# --------------------------------------------------------------------------- drivers
+
+@app.command(epilog="Examples: `classify drivers survey.csv`  ·  `classify drivers survey.predictions.csv "
+                    "--by Kanal --period month --html report.html --out drivers.xlsx`  ·  "
+                    "`classify drivers survey.csv --soft --correct`")
+@friendly_errors
+def drivers(
+    file: Path = typer.Argument(..., help="A survey export (tagged on the fly) or a file written by "
+                                "`classify predict`."),
+    model_dir: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: models/default)."),
+    score_col: Optional[str] = typer.Option(None, help="0-10 score column (default: found by its header)."),
+    text_col: Optional[str] = typer.Option(None, help="Comment column (default: found by its header)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Segment column: channel, department, language..."),
+    date_col: Optional[str] = typer.Option(None, help="Date column for trends (default: found by its header)."),
+    period: Optional[str] = typer.Option(None, help="Trend period: month, week or quarter."),
+    min_n: int = typer.Option(30, "--min-n", min=1, help="Categories and segments with fewer comments "
+                              "are shown but flagged and not ranked."),
+    soft: bool = typer.Option(False, "--soft", help="Use predicted probabilities instead of hard labels."),
+    correct: bool = typer.Option(False, "--correct", help="Correct prevalence for the classifier's "
+                                 "cross-validated error rates (from the model card)."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the 95% intervals."),
+    seed: int = typer.Option(0, help="Seed for the bootstrap."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Tidy driver table: .csv, .xlsx, .parquet or .json."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Self-contained HTML report."),
+    sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
+    title: str = typer.Option("What drives our NPS", help="Title of the HTML report."),
+    trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+):
+    """Join categories with scores and rank the causes that drive detractors, with uncertainty."""
+    from .analysis import analyze_file, label_columns_of, write_driver_table, write_report
+    from .model import DEFAULT_MODEL, MODEL_FILE, load_model
+    from .tables import open_table
+
+    for target in (out_file, html):
+        if target is not None and target.resolve() == file.resolve():
+            raise InputError("refusing to write the output over an input file", path=target)
+    is_predictions = file.exists() and file.is_file() and bool(label_columns_of(open_table(file, sheet=sheet).columns))
+    if is_predictions and model_dir is None and not (DEFAULT_MODEL / MODEL_FILE).exists():
+        model = None                     # display names are the ids; --correct needs a model
+    elif is_predictions:
+        model = load_model(model_dir or DEFAULT_MODEL, trust=trust)
+    else:
+        model, _ = _load_or_train_default(model_dir, trust)
+    result = analyze_file(file, model, score_col=score_col, text_col=text_col, by=by, date_col=date_col,
+                          period=period, soft=soft, correct=correct, min_n=min_n, n_boot=n_boot,
+                          seed=seed, sheet=sheet)
+    _print_drivers(result, file)
+    if out_file:
+        write_driver_table(result, out_file, protect=(file,))
+        console.print(f"Wrote {out_file}", highlight=False)
+    if html:
+        subtitle = f"{file.name}: {result.analysis.overall.n} scored comments"
+        write_report(result, html, title, subtitle)
+        console.print(f"Wrote {html}", highlight=False)
+
+
+def _print_drivers(result, file: Path) -> None:
+    import pandas as pd
+
+    a = result.analysis
+    o = a.overall
+    err.print(f"{file}: score column {result.score_col!r}"
+              + (f", comments {result.text_col!r}" if result.text_col else "")
+              + (" (tagged by the model)" if result.predicted else " (predictions from the file)"),
+              highlight=False)
+    console.print(f"\nNPS {o.nps:+.1f} (95% CI {o.nps_ci_low:+.1f} to {o.nps_ci_high:+.1f}) from {o.n} "
+                  f"scored comments; promoters {100 * o.promoter_share:.0f}%, passives "
+                  f"{100 * o.passive_share:.0f}%, detractors {100 * o.detractor_share:.0f}%"
+                  + (f"; {o.n_excluded} left out without a valid score" if o.n_excluded else ""),
+                  highlight=False)
+    table = RichTable(title="Causes, ranked by NPS impact", title_justify="left")
+    for col, justify in [("rank", "right"), ("cause", "left"), ("mentions", "right"), ("NPS within", "right"),
+                         ("detractors", "right"), ("lift", "right"), ("impact (95% CI)", "right"),
+                         ("Shapley", "right"), ("q", "right"), ("role", "left")]:
+        table.add_column(col, justify=justify)
+    for _, r in a.table.iterrows():
+        rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+        table.add_row(rank, str(r["display_name"]), f"{int(r['mentions'])} ({100 * r['mention_share']:.0f}%)",
+                      f"{r['nps_within']:+.0f}", f"{100 * r['detractor_share']:.0f}%",
+                      f"{r['detractor_lift']:.2f}",
+                      f"{r['impact']:+.1f} ({r['impact_ci_low']:+.1f} to {r['impact_ci_high']:+.1f})",
+                      f"{r['shapley']:+.1f}", f"{r['q_value']:.3f}", str(r["role"]))
+    console.print(table)
+    for sentence in a.sentences:
+        console.print(f"- {sentence}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

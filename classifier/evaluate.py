@@ -110,7 +110,7 @@ def model_card(model, data: LabelledData, languages: list[str], report: dict | N
         "seed": model.seed,
         "single_label": bool(clf.exclusive_),
         "n_comments": len(data),
-        "training_data": {"files": [f.name for f in data.files], "sha256": data.sha256},
+        "training_data": {"files": [f.name for f in data.files], "sha256": data.sha256 or _content_sha256(data)},
         "labels": [{"id": lab, "names": model.codebook.names.get(lab, {}),
                     "count": int(sum(lab in l for l in data.labels)),
                     "threshold": float(t)} for lab, t in zip(model.labels, clf.thresholds_)],
@@ -118,6 +118,16 @@ def model_card(model, data: LabelledData, languages: list[str], report: dict | N
         "metrics": report,
         "versions": library_versions(),
     }
+
+
+def _content_sha256(data: LabelledData) -> str:
+    """For data built in memory (no files): a hash of the texts and labels themselves."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for text, labels in zip(data.texts, data.labels):
+        h.update(text.encode() + b"\t" + ";".join(labels).encode() + b"\n")
+    return h.hexdigest()
 
 
 def format_report(report: dict, labels: list[str], title: str = "") -> str:

@@ -28,6 +28,7 @@ from . import language as lang_mod
 from .codebook import Codebook
 from .dataset import LabelledData
 from .errors import InputError
+from .features import WordwiseCharTfidf
 from .multilabel import CalibratedThresholdClassifier
 from .preprocess import Preprocessor
 
@@ -60,7 +61,7 @@ def _word_features() -> TfidfVectorizer:
 def _char_features() -> TfidfVectorizer:
     # Character n-grams inside word boundaries see the parts of compounds:
     # "ventetiden", "telefonkø", "väntetiden" share "vent"/"tid"/"kø".
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False,
+    return WordwiseCharTfidf(analyzer="char_wb", ngram_range=(2, 5), lowercase=False,
                            min_df=2, sublinear_tf=True, dtype=np.float32)
 
 

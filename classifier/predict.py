@@ -7,6 +7,7 @@ send back only languages and probabilities (never spaCy objects).
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -61,15 +62,16 @@ class FileSummary:
 
 def resolve_columns(table, sample: pd.DataFrame, text_col=None, score_col=None, id_col=None) -> Columns:
     """The comment, score and id columns: as given, or found by their headers."""
+    described = getattr(table, "descriptions", None)
     if text_col:
         text = require_column(table, text_col, "--text-col")
     else:
-        text = find_column(table.columns, "text", sample)
+        text = find_column(table.columns, "text", sample, descriptions=described)
         if text is None:
             raise InputError("cannot tell which column holds the comments; use --text-col NAME. "
                              f"Columns: {', '.join(table.columns)}", path=table.path)
     score = (require_column(table, score_col, "--score-col") if score_col
-             else find_column(table.columns, "score", sample, exclude=(text,)))
+             else find_column(table.columns, "score", sample, exclude=(text,), descriptions=described))
     ident = (require_column(table, id_col, "--id-col") if id_col
              else find_column(table.columns, "id", sample, exclude=(text, score or "")))
     return Columns(text, score, ident, {"text": not text_col, "score": not score_col, "id": not id_col})
@@ -96,12 +98,17 @@ class ChunkTagger:
                 languages, proba, _ = self.model.predict_arrays(texts)
                 yield languages, proba
             return
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")   # lingua's threads make fork unsafe
-        with ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(str(self._model_path), self._trust)) as pool:
-            # Keep at most 2 chunks per worker in flight: results stay in order, memory flat.
+        global _WORKER_MODEL
+        if _fork_is_safe():
+            # Workers inherit the loaded model: no reloading, and its memory pages stay shared.
+            _WORKER_MODEL = self.model
+            pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("fork"))
+        else:
+            pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"),
+                                       initializer=_init_worker,
+                                       initargs=(str(self._model_path), self._trust))
+        with pool:
+            # At most 2 chunks per worker in flight: results stay in order, memory stays flat.
             pending = []
             for texts in chunks:
                 pending.append(pool.submit(_worker_tag, texts))
@@ -109,6 +116,13 @@ class ChunkTagger:
                     yield pending.pop(0).result()
             for fut in pending:
                 yield fut.result()
+
+
+def _fork_is_safe() -> bool:
+    """Fork only before this process has started lingua's detector threads."""
+    from . import language
+
+    return "fork" in mp.get_all_start_methods() and language._detector.cache_info().currsize == 0
 
 
 _WORKER_MODEL: Model | None = None
@@ -157,20 +171,21 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
         yield first
         yield from chunks
 
-    frame_queue: list[pd.DataFrame] = []
+    frame_queue: list[tuple[pd.DataFrame, list[str]]] = []
 
     def texts_of() -> Iterator[list[str]]:
         for frame in frames():
-            frame_queue.append(frame)
-            yield [t if isinstance(t, str) else ("" if t is None or t != t else str(t))
-                   for t in frame[cols.text].tolist()]
+            texts = [t if isinstance(t, str) else ("" if t is None or t != t else str(t))
+                     for t in frame[cols.text].tolist()]
+            frame_queue.append((frame, texts))
+            yield texts
 
     with TableWriter(out_path, fmt, protect=(path, *protect)) as writer:
         for languages, proba in tagger.tag(texts_of()):
-            frame = frame_queue.pop(0)
+            frame, texts = frame_queue.pop(0)
             decided = model.pipeline[-1].decide(proba)
-            texts = frame[cols.text]
-            empty = texts.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+            # Empty as the model sees it (a comment that says "None" is a comment).
+            empty = np.array([not t.strip() for t in texts], dtype=bool)
             decided[empty] = 0
             _count(summary, frame, languages, decided, empty, labels, cols)
             if long:
@@ -235,7 +250,10 @@ def _long_form(frame, cols: Columns, languages, labels, decided, proba, model: M
         for j in assigned:
             rows.append({**base, "label": labels[j], "label_name": names[labels[j]],
                          "probability": round(float(proba[i, j]), 4)})
-    return pd.DataFrame(rows)
+    long = pd.DataFrame(rows)
+    # A chunk where no comment got a label must still give Parquet a float column.
+    long["probability"] = long["probability"].astype(float)
+    return long
 
 
 def input_files(paths: list[Path]) -> list[Path]:

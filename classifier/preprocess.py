@@ -88,12 +88,12 @@ _AMOUNT = re.compile(r"(?:\b(?:kr|nok|sek)\.?\s*\d[\d .]*(?:,\d+)?(?:,-)?|\b\d[\
 _DURATIONS = [(re.compile(r"\b\d+(?:[.,]\d+)?(?:\s*-\s*\d+)?\s*" + unit + r"\b", re.I), f" {ph} ")
               for ph, unit in DURATION_UNITS.items()]
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_SPACE = re.compile(r"\s+")
+_HAS_DIGIT = re.compile(r"\d")
 
 
 def mask_numbers(text: str) -> str:
     """Dates, times, amounts and other numbers as placeholder tokens (identifiers first)."""
-    if not any(c.isdigit() for c in text):
+    if not _HAS_DIGIT.search(text):
         return text
     text = _DATE.sub(" <date> ", text)
     text = _TIME.sub(" <time> ", text)

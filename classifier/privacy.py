@@ -132,6 +132,10 @@ _CASE = re.compile(
     r"([A-Z]{0,4}-?\d[\dA-Z]*(?:[-/ ]\d[\dA-Z]*)*)", re.UNICODE)
 
 
+# Every identifier has an "@" or at least three digits close together: a cheap first test.
+_MAYBE_IDENTIFIER = re.compile(r"@|\d[\s./-]?\d[\s./-]?\d")
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -142,7 +146,7 @@ def find(text: str) -> list[Span]:
     Detectors run from the most to the least specific; a later detector never
     takes characters an earlier one already took.
     """
-    if not text or ("@" not in text and not any(c.isdigit() for c in text)):
+    if not text or not _MAYBE_IDENTIFIER.search(text):
         return []
     spans: list[Span] = []
 

@@ -17,6 +17,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -35,12 +36,22 @@ _SNIFF_BYTES = 256 * 1024
 
 # --------------------------------------------------------------------------- reading
 
+ONE_COLUMN = "\x1f"     # the "delimiter" of a file with a single column (ASCII unit separator)
+
+
 @dataclass
 class Table:
     """A survey file opened for reading: its detected format and its columns.
 
     `chunks()` yields DataFrames of at most `chunk_rows` rows whose index is the
-    0-based data row number across the whole file, so memory stays flat.
+    0-based data row number across the whole file, so memory stays flat. Their
+    columns are `columns`: every header cell that has a name, in file order.
+    Columns with an empty header must be empty; they are dropped.
+
+    Some exports put more header under the header: Qualtrics writes the question
+    texts in row 2 and `{"ImportId": ...}` in row 3, SurveyMonkey the answer options
+    in row 2. Those rows are skipped (`header_rows` says how many rows are header);
+    Qualtrics' question texts are kept in `descriptions` to find the columns by.
     """
 
     path: Path
@@ -51,66 +62,97 @@ class Table:
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
     chunk_rows: int = CHUNK_ROWS
-    _drop: list[str] = field(default_factory=list, repr=False)
+    header_rows: int = 1
+    descriptions: dict[str, str] = field(default_factory=dict)
+    _names: list[str] = field(default_factory=list, repr=False)   # one per header cell
+    _width: int = 0                  # fields of the widest row seen when sniffing (CSV)
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         if self.format == "csv":
-            yield from self._csv_chunks()
+            raw = self._csv_chunks()
         elif self.format == "xlsx":
-            yield from _split(self._read_excel(), self.chunk_rows)
+            raw = _split(self._read_excel(), self.chunk_rows)
         else:
-            yield from self._parquet_chunks()
+            raw = self._parquet_chunks()
+        skip, start = self.header_rows, 0
+        for chunk in raw:
+            if skip:
+                n = min(skip, len(chunk))
+                chunk, skip = chunk.iloc[n:], skip - n
+                if chunk.empty:
+                    continue
+            chunk = self._clean(chunk, start)
+            start += len(chunk)
+            yield chunk
 
     def read(self) -> pd.DataFrame:
         """The whole table in memory (for training data and small files)."""
         parts = list(self.chunks())
         return pd.concat(parts) if parts else pd.DataFrame(columns=self.columns)
 
-    # -- per format
+    # -- per format: DataFrames of all rows (header rows included), columns by position
     def _csv_chunks(self) -> Iterator[pd.DataFrame]:
-        start = 0
-        reader = pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, dtype=str,
-            keep_default_na=False, na_filter=False, skip_blank_lines=True,
-            chunksize=self.chunk_rows, engine="c", quotechar='"', doublequote=True,
-        )
+        # header=None and a name for every field of the widest row: pandas then never
+        # takes the first column as the index when rows end with an extra delimiter.
+        names = _pad_names(self._names, self._width)
         try:
-            for chunk in reader:
-                chunk = self._clean(chunk, start)
-                start += len(chunk)
-                yield chunk
+            with pd.read_csv(
+                self.path, sep=self.delimiter, encoding=self.encoding, dtype=str, header=None,
+                names=names, index_col=False, keep_default_na=False, na_filter=False,
+                skip_blank_lines=True, chunksize=self.chunk_rows, engine="c", quotechar='"',
+                doublequote=True,
+            ) as reader:
+                for chunk in reader:
+                    yield chunk
         except pd.errors.ParserError as exc:
-            raise InputError(_parser_message(exc), path=self.path) from None
+            raise InputError(_parser_message(exc, len(self._names)), path=self.path) from None
+        except pd.errors.EmptyDataError:
+            return
         except UnicodeDecodeError:
             raise InputError(f"cannot be decoded as {self.encoding}", path=self.path) from None
-        finally:
-            reader.close()
 
     def _read_excel(self) -> pd.DataFrame:
-        df = pd.read_excel(self.path, sheet_name=self.sheet, dtype=str, keep_default_na=False,
-                           na_filter=False, engine="openpyxl")
-        df = df.dropna(how="all")
-        return self._clean(df, 0)
+        try:
+            df = pd.read_excel(self.path, sheet_name=self.sheet, header=None, dtype=str,
+                               keep_default_na=False, na_filter=False, engine="openpyxl")
+        except Exception as exc:  # noqa: BLE001 - a workbook openpyxl opened but cannot read
+            raise InputError(f"is not a readable Excel sheet ({type(exc).__name__})", path=self.path) from None
+        df.columns = range(df.shape[1])
+        return df
 
     def _parquet_chunks(self) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
 
-        start = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.chunk_rows):
-            chunk = self._clean(batch.to_pandas(), start)
-            start += len(chunk)
-            yield chunk
+        try:
+            for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.chunk_rows):
+                yield batch.to_pandas()
+        except Exception as exc:  # noqa: BLE001 - a damaged file: arrow raises many types
+            raise InputError(f"is not a readable Parquet file ({type(exc).__name__})", path=self.path) from None
 
     def _clean(self, chunk: pd.DataFrame, start: int) -> pd.DataFrame:
-        chunk.columns = [str(c) for c in chunk.columns]
-        for col in self._drop:
-            if col in chunk and (chunk[col].astype(str).str.strip() != "").any():
-                row = int(np.argmax(chunk[col].astype(str).str.strip() != "")) + start
-                raise InputError("has a value in a column with no header", path=self.path,
-                                 row=row + 2, column=col)
-        chunk = chunk.drop(columns=[c for c in self._drop if c in chunk])
+        """Name the columns, check and drop the ones without a header, number the rows."""
+        chunk = chunk.copy()
+        chunk.columns = _pad_names(self._names, chunk.shape[1])[:chunk.shape[1]]
+        for col in chunk.columns:
+            if col in self.columns:
+                continue
+            filled = chunk[col].astype(str).str.strip() != ""
+            if filled.any():
+                # The row as a spreadsheet shows it (1-based, header rows included).
+                row = self.header_rows + start + int(np.argmax(filled.to_numpy())) + 1
+                raise InputError("has a value in a column with no header; check the delimiter "
+                                 "and quoting, or give the column a name", path=self.path,
+                                 row=row, column=col)
+        for col in self.columns:
+            if col not in chunk:             # trailing columns Excel stores no cells for
+                chunk[col] = ""
+        chunk = chunk[self.columns]
         chunk.index = pd.RangeIndex(start, start + len(chunk))
         return chunk
+
+
+def _pad_names(names: list[str], width: int) -> list[str]:
+    return list(names) + [f"Unnamed: {i}" for i in range(len(names), width)]
 
 
 def open_table(path: str | Path, *, sheet: str | None = None,
@@ -128,9 +170,15 @@ def open_table(path: str | Path, *, sheet: str | None = None,
         raise InputError("is a directory, not a table file", path=path)
     if path.stat().st_size == 0:
         raise InputError("is empty", path=path)
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", path=path) from None
     suffix = path.suffix.lower()
+    if head.startswith(_OLE2_MAGIC) or suffix == ".xls":
+        raise InputError("is an old Excel 97-2003 (.xls) file; open it in Excel and save it as "
+                         ".xlsx or as CSV UTF-8", path=path)
     if head.startswith(b"PK\x03\x04") or suffix in EXCEL_SUFFIXES:
         table = _open_excel(path, sheet)
     elif head.startswith(b"PAR1") or suffix in PARQUET_SUFFIXES:
@@ -142,6 +190,9 @@ def open_table(path: str | Path, *, sheet: str | None = None,
     return table
 
 
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _open_csv(path: Path, head: bytes) -> Table:
     encoding = detect_encoding(path, head)
     text = _decode_sample(head, encoding)
@@ -150,12 +201,25 @@ def _open_csv(path: Path, head: bytes) -> Table:
     if _looks_binary(text):
         raise InputError("is a binary file, not a CSV table", path=path)
     delimiter = detect_delimiter(text)
-    header = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
-    columns, drop = _name_columns(header)
-    table = Table(path=path, format="csv", columns=columns, encoding=encoding,
-                  delimiter=delimiter, _drop=drop)
-    table._header = header  # type: ignore[attr-defined]
+    rows = _sample_rows(text, delimiter)
+    if not rows:
+        raise InputError("is empty", path=path)
+    table = _table_from_rows(path, "csv", rows)
+    table.encoding, table.delimiter = encoding, delimiter
+    table._width = max(len(r) for r in rows)
     return table
+
+
+def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
+    """The rows of the sniffed sample (the last one may be cut short)."""
+    rows = []
+    try:
+        for row in csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter):
+            if row and not (len(row) == 1 and not row[0].strip()):   # pandas skips blank lines
+                rows.append(row)
+    except csv.Error:       # e.g. a field over csv's size limit: the rows so far will do
+        pass
+    return rows
 
 
 def _open_excel(path: Path, sheet: str | None) -> Table:
@@ -171,13 +235,15 @@ def _open_excel(path: Path, sheet: str | None) -> Table:
             sheet = sheets[0]
         elif sheet not in sheets:
             raise InputError(f"has no sheet {sheet!r}; sheets: {', '.join(sheets)}", path=path)
-        header = next(wb[sheet].iter_rows(max_row=1, values_only=True), ())
+        ws = wb[sheet]
+        if not hasattr(ws, "iter_rows"):
+            raise InputError(f"sheet {sheet!r} is a chart, not a table; use --sheet", path=path)
+        rows = [["" if v is None else str(v) for v in row]
+                for row in ws.iter_rows(max_row=3, values_only=True)]
     finally:
         wb.close()
-    header = ["" if v is None else str(v) for v in header]
-    columns, drop = _name_columns(header)
-    table = Table(path=path, format="xlsx", columns=columns, sheet=sheet, sheets=sheets, _drop=drop)
-    table._header = header  # type: ignore[attr-defined]
+    table = _table_from_rows(path, "xlsx", rows or [[]])
+    table.sheet, table.sheets = sheet, sheets
     return table
 
 
@@ -188,14 +254,44 @@ def _open_parquet(path: Path) -> Table:
         names = pq.ParquetFile(path).schema_arrow.names
     except Exception:
         raise InputError("is not a readable Parquet file", path=path) from None
-    table = Table(path=path, format="parquet", columns=list(names))
-    table._header = list(names)  # type: ignore[attr-defined]
-    return table
+    return Table(path=path, format="parquet", columns=list(names), header_rows=0, _names=list(names))
+
+
+def _table_from_rows(path: Path, fmt: str, rows: list[list[str]]) -> Table:
+    """A Table from the first rows of a CSV or sheet: its header, and any rows of more header."""
+    header = list(rows[0])
+    below = [list(r) for r in rows[1:3]]
+    header_rows, descriptions = 1, {}
+    if len(below) == 2 and any(c.strip().startswith('{"ImportId"') for c in below[1]):
+        # Qualtrics: short names, then question texts, then import ids.
+        header_rows = 3
+        descriptions = {h: d.strip() for h, d in zip(header, below[0]) if h.strip() and d.strip()}
+    elif ([normalise_header(h) for h in header[:2]] == ["respondent id", "collector id"]
+          and below and len(below[0]) >= 2 and not "".join(below[0][:2]).strip()):
+        # SurveyMonkey: every response has a respondent and a collector id; the row
+        # without them holds the answer options. A column under a multi-column
+        # question gets the name "question - option".
+        header_rows = 2
+        question = ""
+        for i, h in enumerate(header):
+            option = below[0][i].strip() if i < len(below[0]) else ""
+            if h.strip():
+                question = h.strip()
+            elif option and question:
+                header[i] = f"{question} - {option}"
+    names, columns = [], []
+    for i, h in enumerate(header):
+        if h.strip():
+            names.append(h)
+            columns.append(h)
+        else:
+            names.append(f"Unnamed: {i}")
+    return Table(path=path, format=fmt, columns=columns, header_rows=header_rows,
+                 descriptions=descriptions, _names=names)
 
 
 def _check_header(table: Table) -> None:
-    header = [h.strip() for h in getattr(table, "_header", table.columns)]
-    named = [h for h in header if h]
+    named = [c.strip() for c in table.columns]
     if not named:
         raise InputError("has no header row", path=table.path)
     seen, dupes = set(), []
@@ -206,19 +302,6 @@ def _check_header(table: Table) -> None:
     if dupes:
         raise InputError(f"has duplicate column names: {', '.join(dupes)}; rename them",
                          path=table.path)
-
-
-def _name_columns(header: list[str]) -> tuple[list[str], list[str]]:
-    """Pandas' names for the header cells, and the unnamed ones to drop if empty."""
-    columns, drop = [], []
-    for i, h in enumerate(header):
-        name = str(h).strip() if h is not None else ""
-        if name:
-            columns.append(str(h))
-        else:
-            columns.append(f"Unnamed: {i}")
-            drop.append(f"Unnamed: {i}")
-    return columns, drop
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
@@ -270,12 +353,16 @@ def _looks_binary(text: str) -> bool:
 
 
 def detect_delimiter(text: str) -> str:
-    """The delimiter among `;`, `,` and tab that splits the first rows most consistently."""
+    """The delimiter among `;`, `,` and tab that splits the first rows most consistently.
+
+    When none splits the header, the file has one column (a list of comments, which
+    may well contain commas): ONE_COLUMN, a character that text does not contain.
+    """
     lines = text.lstrip("\r\n")
     cut = lines.rfind("\n")
     if cut > 0:
         lines = lines[:cut]
-    best, best_key = ",", (-1.0, 0)
+    best, best_key = ONE_COLUMN, (-1.0, 0)
     for delim in (";", ",", "\t"):
         rows = []
         try:
@@ -284,8 +371,8 @@ def detect_delimiter(text: str) -> str:
                     rows.append(len(row))
                 if i >= 50:
                     break
-        except csv.Error:
-            continue
+        except csv.Error:       # e.g. a field over csv's size limit: the rows so far will do
+            pass
         if not rows or rows[0] < 2:
             continue
         consistency = sum(1 for n in rows if n == rows[0]) / len(rows)
@@ -295,13 +382,19 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
-def _parser_message(exc: Exception) -> str:
+def _parser_message(exc: Exception, header_fields: int) -> str:
+    """pandas' tokenizer error as one line; its rows are 1-based lines of the table, header included."""
     msg = str(exc).strip()
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
     if m:
-        return (f"row {m.group(2)} has {m.group(3)} fields but the header has {m.group(1)}; "
+        return (f"row {m.group(2)} has {m.group(3)} fields but the header has {header_fields}; "
                 "check the delimiter and quoting")
-    return f"is not a readable table ({msg.splitlines()[0] if msg else 'parse error'})"
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:
+        return (f"row {int(m.group(1)) + 1} opens a quoted field (\") that is never closed; "
+                "check the quoting")
+    last = msg.splitlines()[-1] if msg else "parse error"
+    return f"is not a readable table ({last})"
 
 
 def _split(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
@@ -350,25 +443,29 @@ def normalise_header(name: str) -> str:
 
 
 def find_column(columns: list[str], kind: str, sample: pd.DataFrame | None = None,
-                exclude: tuple[str, ...] = ()) -> str | None:
+                exclude: tuple[str, ...] = (), descriptions: dict[str, str] | None = None
+                ) -> str | None:
     """The column of `kind` ("text", "score", "id" or "date") by its header, or None.
 
     For "score", a header hint is only taken when most sample values parse as 0-10
     scores, because a comment header like "Hva er grunnen til din score?" also
-    says "score".
+    says "score". `descriptions` (column -> question text, as Qualtrics exports
+    them under the header) are searched for hints too.
     """
     candidates = [c for c in columns if c not in exclude]
+    descriptions = descriptions or {}
     norm = {c: normalise_header(c) for c in candidates}
+    said = {c: f"{norm[c]} {normalise_header(descriptions.get(c, ''))}" for c in candidates}
     if kind == "text":
         exact = [c for c in candidates if norm[c] in TEXT_NAMES]
-        hinted = exact or [c for c in candidates if any(h in norm[c] for h in TEXT_HINTS)]
+        hinted = exact or [c for c in candidates if any(h in said[c] for h in TEXT_HINTS)]
         if len(hinted) > 1 and sample is not None:
             hinted.sort(key=lambda c: -sample[c].astype(str).str.len().mean())
         return hinted[0] if hinted else None
     if kind == "score":
         exact = [c for c in candidates if norm[c] in SCORE_NAMES]
         hinted = exact + [c for c in candidates
-                          if c not in exact and any(h in norm[c] for h in SCORE_HINTS)]
+                          if c not in exact and any(h in said[c] for h in SCORE_HINTS)]
         for c in hinted:
             if sample is None or _mostly_scores(sample[c]):
                 return c
@@ -394,9 +491,16 @@ def _mostly_scores(values: pd.Series) -> bool:
 
 
 def require_column(table: Table, name: str, option: str) -> str:
-    """`name` if the table has it, else InputError listing the columns there are."""
+    """`name` if the table has it, else InputError listing the columns there are.
+
+    Exports pad headers with spaces and users retype them in another case, so a
+    name that matches one column only after trimming and lower-casing is taken.
+    """
     if name in table.columns:
         return name
+    loose = [c for c in table.columns if c.strip().casefold() == name.strip().casefold()]
+    if len(loose) == 1:
+        return loose[0]
     raise InputError(f"has no column {name!r} ({option}); columns: {', '.join(table.columns)}",
                      path=table.path)
 
@@ -447,11 +551,21 @@ def parse_dates(values: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- writing
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def neutralise_text(value: str) -> str:
+    """`value` with a `'` in front if a spreadsheet would run it as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP CSV injection)."""
+    """Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP CSV injection).
+
+    Column names come from the input's header, so they are neutralised too.
+    """
     out = df.copy()
+    out.columns = [neutralise_text(str(c)) for c in out.columns]
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
@@ -475,7 +589,9 @@ class TableWriter:
     """Write a table in chunks to a temporary file and move it into place on success.
 
     Used as a context manager: if anything fails (or the user presses Ctrl-C) the
-    temporary file is removed and no partial output is left behind.
+    temporary file is removed and no partial output is left behind, and an output
+    that was there before is left as it was. CSV and XLSX cells (and column names)
+    that a spreadsheet would run as formulas are neutralised.
     """
 
     def __init__(self, path: str | Path, fmt: str, *, protect: tuple[Path, ...] = ()):
@@ -488,11 +604,17 @@ class TableWriter:
             raise InputError("is a directory; give an output file name", path=self.path)
         self._tmp: Path | None = None
         self._sink = None
+        self._header_written = False
         self.rows = 0
 
     def __enter__(self) -> "TableWriter":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                       dir=self.path.parent)
+        except OSError as exc:
+            raise InputError(f"cannot write here ({exc.strerror or type(exc).__name__})",
+                             path=self.path) from None
         os.close(fd)
         self._tmp = Path(tmp)
         return self
@@ -501,8 +623,10 @@ class TableWriter:
         if self.fmt in ("csv", "xlsx"):
             df = neutralise_formulas(df)
         if self.fmt == "csv":
-            df.to_csv(self._tmp, mode="a", header=self.rows == 0, index=False,
-                      encoding="utf-8-sig" if self.rows == 0 else "utf-8", lineterminator="\r\n")
+            first = not self._header_written
+            df.to_csv(self._tmp, mode="a", header=first, index=False,
+                      encoding="utf-8-sig" if first else "utf-8", lineterminator="\r\n")
+            self._header_written = True
         elif self.fmt == "jsonl":
             with open(self._tmp, "a", encoding="utf-8") as fh:
                 df.to_json(fh, orient="records", lines=True, force_ascii=False)
@@ -527,7 +651,7 @@ class TableWriter:
         if self._sink is None:
             self._sink = Workbook(write_only=True)
             self._sheet = self._sink.create_sheet("predictions")
-            self._sheet.append([str(c) for c in df.columns])
+            self._sheet.append([_excel_cell(str(c)) for c in df.columns])
         for row in df.itertuples(index=False):
             self._sheet.append([_excel_cell(v) for v in row])
 
@@ -540,13 +664,32 @@ class TableWriter:
                     if self._sink is None:
                         self._write_xlsx(pd.DataFrame())
                     self._sink.save(self._tmp)
-                elif self.rows == 0 and self.fmt == "csv":
-                    pass
-                os.replace(self._tmp, self.path)
+                os.chmod(self._tmp, _file_mode(self.path))
+                try:
+                    os.replace(self._tmp, self.path)
+                except OSError as exc:
+                    raise InputError(f"cannot be replaced ({exc.strerror or type(exc).__name__}); "
+                                     "is it open in another program, such as Excel?",
+                                     path=self.path) from None
                 self._tmp = None
         finally:
-            if self._tmp is not None and self._tmp.exists():
-                self._tmp.unlink()
+            if self._tmp is not None:
+                if self.fmt == "parquet" and self._sink is not None:
+                    try:
+                        self._sink.close()      # Windows cannot delete an open file
+                    except Exception:  # noqa: BLE001 - the first error is the one to report
+                        pass
+                self._tmp.unlink(missing_ok=True)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the output it replaces, else what a new file gets (mkstemp makes 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
@@ -559,13 +702,16 @@ def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _excel_cell(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
         return float(value)
     if isinstance(value, str):
-        # openpyxl refuses control characters that XML cannot carry.
-        return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", value)
+        # openpyxl refuses characters that XML cannot carry; removing them must not
+        # turn "\x01=cmd()" into a formula, so neutralise after.
+        return neutralise_text(_XML_ILLEGAL.sub("", value))
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)       # Excel has no time zones
     return value

@@ -8,7 +8,7 @@ Writes a synthetic survey export (`;`-separated, UTF-8 with BOM, a score column
 with anchor labels, ~5% fresh words so spaCy's tokenizer cache does not flatter
 us), runs the real command on it as a subprocess, and prints comments per
 second and the peak resident memory of the whole process tree (the command and
-its worker processes together), sampled every 50 ms from /proc.
+its worker processes together, as PSS), sampled every 50 ms from /proc.
 """
 from __future__ import annotations
 
@@ -55,8 +55,12 @@ def write_survey(path: Path, n: int, seed: int = 0) -> None:
             fh.write(f"R-{i:07d};03.10.2026 14:22;{score};{synthetic_comment(rng)}\r\n")
 
 
-def tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
+def tree_pss_kib(root: int) -> int:
+    """Proportional set size of a process and all its descendants, in KiB.
+
+    PSS counts a memory page shared by n processes as 1/n in each, so the sum
+    is the memory the tree really uses (RSS would count shared pages n times).
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -69,7 +73,7 @@ def tree_rss_kib(root: int) -> int:
             continue
         pid = int(entry)
         children.setdefault(int(fields["PPid"]), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+        rss[pid] = _pss(pid) or int(fields.get("VmRSS", "0 kB").split()[0])
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
@@ -78,8 +82,19 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def run_measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak tree RSS in MB, and stderr of a command."""
+    """Wall seconds, peak memory (PSS of the process tree) in MB, and stderr of a command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -88,7 +103,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, str]:
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
+            peak = max(peak, tree_pss_kib(proc.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -1,0 +1,168 @@
+"""Driver analysis of a survey file: what `classify drivers FILE` runs.
+
+FILE is either a survey export (the model tags it on the fly) or a file written
+by `classify predict` (its `labels` and `prob_*` columns are used as they are).
+Scores are parsed (`10 - Svært sannsynlig` → 10), dates read in Nordic formats,
+and `drivers.analyze` does the statistics. Example comments for the report are
+always masked for personal data.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import drivers
+from .errors import InputError
+from .model import Model
+from .privacy import mask
+from .tables import TableWriter, find_column, open_table, parse_dates, parse_scores, require_column
+
+PERIODS = ("month", "week", "quarter")
+EXAMPLES_PER_CAUSE = 3
+
+
+@dataclass
+class SurveyDrivers:
+    """The analysis of one file, with what was read to get it."""
+
+    analysis: drivers.DriverAnalysis
+    text_col: str | None
+    score_col: str
+    date_col: str | None
+    n_rows: int
+    n_invalid_scores: int
+    predicted: bool                          # True: the model tagged the comments here
+    examples: dict[str, list[str]]
+
+
+def label_columns_of(columns) -> list[str]:
+    """Category ids of a predictions file: its `prob_<id>` columns."""
+    return [c[len("prob_"):] for c in columns if c.startswith("prob_")]
+
+
+def analyze_file(path: str | Path, model: Model | None, *, score_col: str | None = None,
+                 text_col: str | None = None, by: str | None = None, date_col: str | None = None,
+                 period: str | None = None, soft: bool = False, correct: bool = False,
+                 min_n: int = 30, n_boot: int = 1000, seed: int = 0, sheet: str | None = None,
+                 display_lang: str = "en") -> SurveyDrivers:
+    """Read a survey or predictions file, tag it if needed, and rank the causes of detractors."""
+    table = open_table(path, sheet=sheet)
+    df = table.read()
+    if df.empty:
+        raise InputError("has a header but no rows", path=path)
+    if period and period not in PERIODS:
+        raise InputError(f"unknown period {period!r}; use {', '.join(PERIODS)}")
+
+    categories = label_columns_of(df.columns)
+    predicted = not categories or "labels" not in df.columns
+    text = require_column(table, text_col, "--text-col") if text_col else find_column(table.columns, "text", df)
+    if predicted:
+        if model is None:
+            raise InputError("has no predictions (labels and prob_* columns) and no model was given",
+                             path=path)
+        if text is None:
+            raise InputError("cannot tell which column holds the comments; use --text-col NAME. "
+                             f"Columns: {', '.join(table.columns)}", path=path)
+        _, proba, decided = model.predict_arrays(df[text].astype(str).where(df[text].notna(), "").tolist())
+        categories = model.labels
+        hard = pd.DataFrame(decided, columns=categories, index=df.index)
+        soft_values = pd.DataFrame(proba, columns=categories, index=df.index)
+    else:
+        soft_values = df[[f"prob_{c}" for c in categories]].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+        soft_values.columns = categories
+        label_sets = df["labels"].fillna("").astype(str).str.split(";")
+        hard = pd.DataFrame({c: label_sets.map(lambda labs, c=c: int(c in labs)) for c in categories},
+                            index=df.index)
+
+    score = require_column(table, score_col, "--score-col") if score_col else \
+        find_column(table.columns, "score", df, exclude=(text or "",))
+    if score is None:
+        raise InputError("cannot tell which column holds the 0-10 scores; use --score-col NAME. "
+                         f"Columns: {', '.join(table.columns)}", path=path)
+    scores = parse_scores(df[score])
+    raw = df[score].astype(str).str.strip()
+    invalid = int((scores.isna() & (raw != "") & (raw.str.lower() != "nan")).sum())
+    if scores.notna().sum() == 0:
+        raise InputError("has no valid 0-10 score in any row", path=path, column=score)
+
+    segments = df[require_column(table, by, "--by")].astype(str) if by else None
+    dates = None
+    if period or date_col:
+        date_col = require_column(table, date_col, "--date-col") if date_col else \
+            find_column(table.columns, "date", df)
+        if date_col is None:
+            raise InputError("cannot tell which column holds the dates; use --date-col NAME. "
+                             f"Columns: {', '.join(table.columns)}", path=path)
+        dates = parse_dates(df[date_col])
+        if dates.notna().sum() == 0:
+            raise InputError("has no date in a known format (e.g. 03.10.2024 14:22 or 2024-10-03)",
+                             path=path, column=date_col)
+        period = period or "month"
+
+    error_rates = _error_rates(model, categories) if correct else None
+    names = model.codebook.display_names(display_lang) if model is not None else None
+    analysis = drivers.analyze(soft_values if soft else hard, scores, soft=soft, min_n=min_n,
+                               n_boot=n_boot, seed=seed, error_rates=error_rates, segments=segments,
+                               dates=dates, period=period,
+                               display_names={c: names.get(c, c) for c in categories} if names else None)
+    examples = pick_examples(df, text, hard, soft_values, scores, analysis) if text else {}
+    return SurveyDrivers(analysis, text, score, date_col, len(df), invalid, predicted, examples)
+
+
+def _error_rates(model: Model | None, categories: list[str]) -> dict[str, dict[str, float]]:
+    report = (model.card.get("metrics") or {}).get("all") if model is not None else None
+    if not report:
+        raise InputError("--correct needs the cross-validated error rates of a model card; "
+                         "give --model with a model trained by `classify train`")
+    per_label = report["per_label"]
+    return {c: {"sensitivity": per_label[c]["sensitivity"], "specificity": per_label[c]["specificity"]}
+            for c in categories if c in per_label}
+
+
+def pick_examples(df, text_col, hard, proba, scores, analysis, k: int = EXAMPLES_PER_CAUSE):
+    """Up to k detractor comments per detractor driver, most confident first, masked."""
+    examples = {}
+    drivers_table = analysis.table
+    top = drivers_table.loc[drivers_table["role"] == "detractor driver", "category"].tolist()[:5]
+    texts = df[text_col].fillna("").astype(str)
+    for cat in top:
+        rows = hard.index[(hard[cat] == 1) & (scores <= 6) & (texts.str.split().str.len() >= 3)]
+        ranked = proba.loc[rows, cat].sort_values(ascending=False, kind="stable").index[:k]
+        examples[cat] = [mask(texts[i]) for i in ranked]
+    return examples
+
+
+def write_driver_table(result: SurveyDrivers, out: Path, protect: tuple[Path, ...] = ()) -> None:
+    """The tidy table (one row per segment x period x category) as CSV, XLSX, Parquet or JSON."""
+    tidy = result.analysis.tidy()
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        if any(out.resolve() == Path(p).resolve() for p in protect):
+            raise InputError("refusing to write the output over an input file", path=out)
+        records = json.loads(tidy.to_json(orient="records", force_ascii=False, date_format="iso"))
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(out)
+        return
+    fmt = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}.get(suffix)
+    if fmt is None:
+        raise InputError("unknown output type; use .csv, .xlsx, .parquet or .json", path=out)
+    with TableWriter(out, fmt, protect=protect) as writer:
+        writer.write(tidy)
+
+
+def write_report(result: SurveyDrivers, out: Path, title: str, subtitle: str) -> None:
+    from .report import render_html
+
+    html = render_html(result.analysis, examples=result.examples, title=title, subtitle=subtitle)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+
+
+def share(x: float) -> str:
+    return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"

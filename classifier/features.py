@@ -1,0 +1,41 @@
+"""Feature extraction: a faster, exactly equivalent character n-gram TF-IDF.
+
+scikit-learn's `char_wb` analyzer cuts every word of every comment into n-grams
+in Python, which is most of the prediction time. But a comment's `char_wb`
+n-grams are just the sum of its words' n-grams, and comments repeat words. So
+`WordwiseCharTfidf.transform` counts the words of a batch once (a comment x word
+matrix D), cuts each *distinct* word into n-grams once (a word x n-gram matrix
+W), and multiplies: counts = D @ W. The result is identical to
+`TfidfVectorizer(analyzer="char_wb")` (a test checks it), several times faster.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+
+class WordwiseCharTfidf(TfidfVectorizer):
+    """`TfidfVectorizer(analyzer="char_wb")` whose transform works word by word.
+
+    Takes the same parameters as TfidfVectorizer; fitting is TfidfVectorizer's own.
+    Only valid for analyzer="char_wb" with no preprocessing of its own
+    (lowercase=False, no accent stripping): the input is already normalised.
+    """
+
+    def transform(self, raw_documents):
+        if self.analyzer != "char_wb" or self.lowercase or self.strip_accents or self.preprocessor:
+            return super().transform(raw_documents)
+        words: dict[str, int] = {}
+        indptr, indices = [0], []
+        for doc in raw_documents:
+            indices.extend(words.setdefault(w, len(words)) for w in doc.split())
+            indptr.append(len(indices))
+        doc_words = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), indices, indptr),
+                                  shape=(len(indptr) - 1, len(words)))
+        if not words:                       # an empty batch, or only empty comments
+            return sp.csr_matrix((len(indptr) - 1, len(self.vocabulary_)), dtype=self.dtype)
+        word_ngrams = CountVectorizer.transform(self, list(words))
+        counts = (doc_words @ word_ngrams).tocsr()
+        counts.sum_duplicates()
+        return self._tfidf.transform(counts, copy=False)
