@@ -48,6 +48,7 @@ VARIANTS = {
     "word+char-svm": ("word+char", "svm", {}),
     "word+char-nostem": ("word+char", "lr", {"stem": False}),
     "word+char-lemma-sv": ("word+char", "lr", {"lemmatize_sv": True}),
+    "word+char-scandi": ("word+char", "lr", {"per_language": False}),
 }
 DEFAULT_VARIANT = "word+char"
 

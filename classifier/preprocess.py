@@ -151,16 +151,20 @@ class Preprocessor(BaseEstimator, TransformerMixin):
     lemmatize_sv : bool
         Use spacy-lookups-data's Swedish lemma table instead of the stemmer for
         Swedish (falls back to the token itself when the table has no entry).
+    per_language : bool
+        Tokenise and stem each comment by its detected language family. False:
+        one combined Scandinavian path (the Norwegian tokenizer and stemmer for all).
     mask_identifiers : bool
         Mask personal identifiers before anything else (keep True outside tests).
     batch_size : int
         Batch size for spaCy's `nlp.pipe`.
     """
 
-    def __init__(self, stem: bool = True, lemmatize_sv: bool = False,
+    def __init__(self, stem: bool = True, lemmatize_sv: bool = False, per_language: bool = True,
                  mask_identifiers: bool = True, batch_size: int = 1000):
         self.stem = stem
         self.lemmatize_sv = lemmatize_sv
+        self.per_language = per_language
         self.mask_identifiers = mask_identifiers
         self.batch_size = batch_size
 
@@ -170,7 +174,8 @@ class Preprocessor(BaseEstimator, TransformerMixin):
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
         masked = [mask_text(t) if self.mask_identifiers else mask_numbers(t) for t in texts]
-        families = [lang_mod.FAMILY.get(l, "no") for l in languages]
+        families = ([lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language
+                    else ["no"] * len(texts))
         out = np.empty(len(texts), dtype=object)
         for family in ("no", "sv", "en"):
             rows = [i for i, f in enumerate(families) if f == family]

@@ -1,10 +1,24 @@
 """Find and mask personal identifiers in Norwegian and Swedish comments.
 
 Masking runs before anything is learnt or written, so no model vocabulary and no
-report ever holds an identifier. National ID numbers, account and card numbers
-are only masked when their check digits are right, which keeps amounts, dates,
-order numbers and quantities readable; case and reference numbers are found by
-the word in front of them ("saksnr", "ärendenummer", "OCR", ...).
+report ever holds an identifier. What is found, and how (docs/privacy.md has the
+details and the measured precision and recall):
+
+* e-mail addresses, by their form;
+* Norwegian fødselsnummer and D-numbers (both mod-11 check digits and a real
+  date), Swedish personnummer and samordningsnummer (Luhn and a real date, 10 or
+  12 digits, with or without `-`/`+`);
+* bank accounts: Norwegian 11-digit numbers (mod-11), Swedish clearing + account
+  numbers (each bank's check-digit rule), IBANs (mod-97); card numbers (Luhn);
+* phone numbers: +47/+46/0047/0046 and the Norwegian and Swedish national formats;
+* case and reference numbers, by the word in front of them ("saksnr",
+  "ärendenummer", "kundenr", "OCR", "KID", ...).
+
+Look-alike numbers stay: an amount, a date, a time or a count has no valid check
+digits, or the wrong form, or "kr"/"%" behind it. After an explicit word
+("fødselsnummer", "kontonummer", "tlf", ...) a number of the right form is masked
+as that type even when a check digit is off, since a mistyped identifier still
+identifies.
 
 >>> mask("Ring meg på 912 34 567 eller kari@example.no, fnr 01019012384")
 'Ring meg på <phone> eller <email>, fnr <fnr>'
@@ -39,12 +53,7 @@ def fnr_valid(digits: str) -> bool:
     k2 = 0 if k2 == 11 else k2
     if k1 == 10 or k2 == 10 or d[9] != k1 or d[10] != k2:
         return False
-    day, month = int(digits[0:2]), int(digits[2:4])
-    if day > 40:                       # D-number: day + 40
-        day -= 40
-    if month > 40:                     # H-number and synthetic test numbers: month + 40 / + 80
-        month = month - 80 if month > 80 else month - 40
-    return _real_day(day, month)
+    return _fnr_date_ok(digits)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -67,10 +76,7 @@ def pnr_valid(digits: str) -> bool:
         digits = digits[2:]
     if len(digits) != 10 or not luhn_valid(digits):
         return False
-    month, day = int(digits[2:4]), int(digits[4:6])
-    if day > 60:
-        day -= 60
-    return _real_day(day, month)
+    return _pnr_date_ok(digits)
 
 
 def no_account_valid(digits: str) -> bool:
@@ -83,12 +89,59 @@ def no_account_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[10])
 
 
+def se_account_valid(clearing: str, account: str) -> bool:
+    """Swedish clearing number (4 digits, or Swedbank's 5 with a Luhn digit) and account number.
+
+    The check-digit rule depends on the bank, i.e. the clearing range (Bankgirot,
+    "Bankernas kontonummeruppbyggnad"): Swedbank 8xxx, Plusgirot and Sparbanken Syd
+    use Luhn over the account; Handelsbanken 6xxx mod-11 over a 9-digit account;
+    Nordea personkonto (3300, 3782) and Danske Bank 9180-9189 Luhn over 10 digits;
+    every other bank a 7-digit account with mod-11 over the clearing's last three
+    (or all four) digits and the account.
+    """
+    clearing, account = _digits(clearing), _digits(account)
+    if len(clearing) not in (4, 5) or clearing[0] == "0" or not account:
+        return False
+    if len(clearing) == 5 and not (clearing[0] == "8" and luhn_valid(clearing)):
+        return False
+    c = int(clearing[:4])
+    if 8000 <= c <= 8999 or 9500 <= c <= 9549 or 9960 <= c <= 9969 or 9570 <= c <= 9579:
+        return 6 <= len(account) <= 10 and luhn_valid(account)
+    if 6000 <= c <= 6999:
+        return len(account) == 9 and _mod11(account)
+    if c in (3300, 3782) or 9180 <= c <= 9189:
+        return len(account) == 10 and luhn_valid(account)
+    return len(account) == 7 and (_mod11(clearing[1:] + account) or _mod11(clearing + account))
+
+
 def iban_valid(text: str) -> bool:
     iban = re.sub(r"\s", "", text).upper()
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
         return False
     moved = iban[4:] + iban[:4]
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _mod11(digits: str) -> bool:
+    """Weights 1, 2, ..., 10, 1, 2, ... from the right; the weighted sum divides by 11."""
+    return sum(int(c) * (i % 10 + 1) for i, c in enumerate(reversed(digits))) % 11 == 0
+
+
+def _fnr_date_ok(digits: str) -> bool:
+    day, month = int(digits[0:2]), int(digits[2:4])
+    if day > 40:                       # D-number: day + 40
+        day -= 40
+    if month > 40:                     # H-number and synthetic test numbers: month + 40 / + 80
+        month = month - 80 if month > 80 else month - 40
+    return _real_day(day, month)
+
+
+def _pnr_date_ok(digits: str) -> bool:
+    digits = digits[-10:]
+    month, day = int(digits[2:4]), int(digits[4:6])
+    if day > 60:                       # samordningsnummer: day + 60
+        day -= 60
+    return _real_day(day, month)
 
 
 def _real_day(day: int, month: int) -> bool:
@@ -99,90 +152,238 @@ def _real_day(day: int, month: int) -> bool:
     return True
 
 
-# ----------------------------------------------------------------- detectors
-
-_D = r"(?<![\w.,])"                     # not glued to a word, decimal or another number
-_E = r"(?![\w]|[.,]\d)"
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
-_IBAN_START = re.compile(r"\b([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])")
-IBAN_LENGTHS = {"NO": 15, "SE": 24, "DK": 18, "FI": 18, "DE": 22, "GB": 22, "NL": 18, "FR": 27,
-                "ES": 24, "PL": 28, "IS": 26, "EE": 20, "LT": 20, "LV": 21}
-_CARD = re.compile(_D + r"\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}" + _E)
-_PNR = re.compile(_D + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
-_FNR = re.compile(_D + r"\d{6}[ ]?\d{5}" + _E)
-_NO_ACCOUNT = re.compile(_D + r"\d{4}[. ]?\d{2}[. ]?\d{5}" + _E)
-_CONTEXT_ACCOUNT = re.compile(
-    r"(?i)\b(?:konto(?:nummer|nr)?|kontonr\.?|bankkonto|clearing(?:nummer|nr)?|account(?: number)?)"
-    r"\s*(?:nr\.?|nummer)?\s*[:.#]?\s*"
-    r"(\d{4,5}(?:-\d)?(?:,\s?|[ -])?\d(?:[ -]?\d){4,13})" + _E)
-_PHONE = re.compile(
-    _D + r"(?:"
-    r"(?:\+|00)4[67][ -]?(?:\(0\))?[ -]?\d{1,3}(?:[ -]?\d{2,3}){2,4}"      # +47 / +46 / 0047 / 0046
-    r"|0\d{1,3}-?[ ]?\d{2,3}(?:[ ]?\d{2,3}){1,3}"                       # Swedish 070-123 45 67
-    r"|[2-9]\d{2}[ ]?\d{2}[ ]?\d{3}"                                     # Norwegian 912 34 567
-    r"|[2-9]\d[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}"                               # Norwegian 41 23 45 67
-    r")" + _E)
-_CASE = re.compile(
-    r"(?i)\b(?:saks?(?:nr|nummer|\.?\s?nr)|sak|referanse(?:nummer|nr)?|referens(?:nummer|nr)?|ref"
-    r"|kunde(?:nr|nummer)|kund(?:nr|nummer)|faktura(?:nr|nummer)|ordre(?:nr|nummer)|order(?:nr|nummer)?"
-    r"|ärende(?:nr|nummer)?|arende(?:nr|nummer)?|avtale(?:nr|nummer)|avtals(?:nr|nummer)|ocr(?:-?nummer|-?nr)?"
-    r"|kid(?:-?nummer|-?nr)?|ticket|case|polise(?:nr|nummer)|försäkrings(?:nr|nummer)|skade(?:nr|nummer))"
-    r"\.?\s*(?:nr\.?|nummer|no\.?|id)?\s*[:.#]?\s*"
-    r"([A-Z]{0,4}-?\d[\dA-Z]*(?:[-/ ]\d[\dA-Z]*)*)", re.UNICODE)
-
-
-# Every identifier has an "@" or at least three digits close together: a cheap first test.
-_MAYBE_IDENTIFIER = re.compile(r"@|\d[\s./-]?\d[\s./-]?\d")
-
-
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+# ----------------------------------------------------------------- patterns
+
+_D = r"(?<![\w.,+-])"                   # not glued to a word, decimal or another number
+_E = r"(?![\w]|[.,-]\d)"
+
+_EMAIL = re.compile(r"[\w.+-]+(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_IBAN_START = re.compile(r"\b([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])")
+IBAN_LENGTHS = {"NO": 15, "SE": 24, "DK": 18, "FI": 18, "DE": 22, "GB": 22, "NL": 18, "FR": 27,
+                "ES": 24, "PL": 28, "IS": 26, "EE": 20, "LT": 20, "LV": 21}
+
+# Numbers checked by their check digits, found wherever they are.
+_PNR = re.compile(_D + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
+_FNR = re.compile(_D + r"\d{6}[ -]?\d{5}" + _E)
+_NO_ACCOUNT = re.compile(_D + r"\d{4}([. ]?)\d{2}\1\d{5}" + _E)
+_SE_ACCOUNT = re.compile(                               # 8327-9, 94 125 601-8 / 6000-418273642
+    _D + r"(?P<clearing>[1-9]\d{3}(?:-?\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)" + _E)
+_CARD = re.compile(_D + r"(?:\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|\d{4}[ -]?\d{6}[ -]?\d{5})" + _E)
+
+# Phone numbers, by their form only (8 digits in Norway, 8-10 with the leading 0 in Sweden).
+_PHONE = re.compile(
+    _D + r"(?:"
+    r"(?:\+|00)47[ -]?(?:\d[ -]?){7}\d"                                  # +47 912 34 567
+    r"|(?:\+|00)46[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?\d){6,8}"             # +46 70-123 45 67
+    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?:[ ]?\d{2,3}){1,3}"                   # 070-123 45 67, 08-123 456 78
+    r"|[2-9]\d{2}[ ]?\d{2}[ ]?\d{3}|[2-9]\d(?:[ ]?\d{2}){3}|[2-9]\d{3}[ ]?\d{4}"  # 912 34 567 ...
+    r")" + _E)
+
+# Words that say what the number after them is. A word may end in a definite
+# suffix ("saksnummeret", "kontot"); small words may stand between it and the
+# number ("kundenummer er 1100478823", "Saksnr.: 88120-44", "ärende nr 12345").
+_SUFFIX = r"(?:et|en|ene|a|n|t|ets|ens)?"
+_FILLER = r"(?i:\s*(?:[:#=.(]|(?:nr|no|nummer|id|mitt|min|mi|vårt|vår|er|är|is|var|lyder)\b\.?))*\s*"
+
+
+def _keywords(*words: str) -> str:
+    return r"(?i:\b(?:" + "|".join(words) + r")" + _SUFFIX + r")(?!\w)"
+
+
+_CASE_WORDS = _keywords(
+    r"\w*saks?(?:nummer|nr|\.nr|-nr|-nummer)?", r"\w*sags?(?:nummer|nr)?",
+    r"\w*ärende(?:nummer|nr|-nr)?", r"\w*arende(?:nummer|nr)?",
+    r"referanse(?:nummer|nr)?", r"referens(?:nummer|nr)?", r"ref",
+    r"kunde(?:nummer|nr|-nr|-id|id)", r"kund(?:nummer|nr|-nr|id)", r"customer(?: number| no| id)?",
+    r"faktura(?:nummer|nr|-nr)", r"invoice(?: number| no)?",
+    r"ordre(?:nummer|nr|-nr)", r"order(?:nummer|nr|-nr| number| no)?",
+    r"bestillings(?:nummer|nr)", r"beställnings(?:nummer|nr)",
+    r"avtale(?:nummer|nr|-nr)", r"avtals(?:nummer|nr|-nr)", r"kontrakts?(?:nummer|nr)",
+    r"ocr(?:-?nummer|-?nr)?", r"kid(?:-?nummer|-?nr)?",
+    r"polise(?:nummer|nr)", r"polis(?:nummer|nr)", r"forsikrings(?:nummer|nr)", r"försäkrings(?:nummer|nr)",
+    r"skade(?:nummer|nr)", r"medlems(?:nummer|nr)", r"låne?(?:nummer|nr)",
+    r"ticket", r"case", r"reklamasjons(?:nummer|nr)", r"henvendelses(?:nummer|nr)",
+    # a plain noun counts when "nr"/"nummer" follows it: "kunde nr 4410938", "faktura nr. 100234"
+    r"(?:kunde|kund|faktura|ordre|order|bestilling|beställning|avtale|avtal|medlem|polise|polis|skade"
+    r"|lån|kontrakt|henvendelse|reklamasjon)(?=\.?\s*-?(?:nr|nummer|no)\b)",
+)
+_ACCOUNT_WORDS = _keywords(r"\w*konto(?:nummer|nr|-nr)?", r"clearing(?:nummer|nr)?",
+                           r"account(?: number| no)?", r"bank account")
+_ID_WORDS = _keywords(r"fødselsnummer", r"fødselsnr", r"f\.?nr", r"personnummer", r"personnr",
+                      r"person-?nr", r"p\.?nr", r"personal number", r"d-?nummer", r"d-?nr",
+                      r"samordningsnummer", r"samordningsnr")
+_NOT_PHONE_WORDS = re.compile(_keywords(
+    r"vare(?:nummer|nr)", r"artikkel(?:nummer|nr)", r"artikel(?:nummer|nr)", r"art\.?nr", r"produkt(?:nummer|nr)",
+    r"serie(?:nummer|nr)", r"org\.?(?:nr|nummer)", r"organisasjons(?:nummer|nr)", r"organisations(?:nummer|nr)",
+    r"modell", r"modellnummer", r"versjon", r"version", r"feilkode", r"felkod", r"post(?:nummer|nr)",
+    r"registrerings(?:nummer|nr)", r"reg\.?nr", r"måler(?:nummer|nr)", r"mätar(?:nummer|nr)",
+    r"anlegg(?:s)?(?:nummer|nr)", r"anläggnings(?:nummer|nr)") + _FILLER + r"$")
+_PHONE_WORDS = _keywords(r"tlf", r"tel", r"telefon(?:nummer|nr)?", r"mobil(?:nummer|nr)?", r"mob",
+                         r"phone", r"sms", r"ring(?:e|er|de|)\s+(?:meg|mig|oss)(?:\s+på)?",
+                         r"nås\s+på", r"nåes\s+på")
+
+_CASE_NUMBER = r"[A-Z]{0,4}-?\d[\dA-Z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
+_CASE = re.compile(_CASE_WORDS + _FILLER + r"(" + _CASE_NUMBER + r")")
+_CASE_MORE = re.compile(r"\s*(?:,|&|/|\+|\bog\b|\boch\b|\band\b)\s*(" + _CASE_NUMBER + r")")
+_CONTEXT_ACCOUNT = re.compile(                         # any grouping of 7-18 digits
+    _ACCOUNT_WORDS + _FILLER + r"((?:\d{4}-?\d,\s?|\d{4}-\d\s)?\d(?:[ .-]?\d){6,17})" + _E)
+_CONTEXT_CLEARING = re.compile(_keywords(r"clearing(?:nummer|nr)?") + _FILLER + r"(\d{4}(?:-\d)?)" + _E)
+_CONTEXT_ID = re.compile(_ID_WORDS + _FILLER + r"((?:18|19|20)?\d{6}[-+ ]?\d{4,5})" + _E)
+_CONTEXT_PHONE = re.compile(_PHONE_WORDS + _FILLER + r"(" + _PHONE.pattern + r")")
+
+# What makes a number a quantity rather than an identifier.
+_UNIT_AFTER = re.compile(r"\s?(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|\$|%|prosent|procent|euro)", re.I)
+_UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek)\.?\s*$")
+_DATE_LIKE = re.compile(r"(\d{1,4})[-/. ](\d{1,2})(?:[-/. ](\d{2,4}))?")
+
+# Every identifier has an "@" (or "(at)") or at least three digits close together: a cheap first test.
+_MAYBE_IDENTIFIER = re.compile(r"@|[(\[]at[)\]]|\d[\s./-]?\d[\s./-]?\d")
+
+# The order ties are broken in: an e-mail address or IBAN first, then a number
+# with a word in front of it, then one with valid check digits, then a phone
+# number by form alone. Within a tier the longer candidate wins.
+_TIER_FORM, _TIER_CONTEXT, _TIER_CHECKED, _TIER_PHONE = 0, 1, 2, 3
+
+
+# ----------------------------------------------------------------- finding
+
 def find(text: str) -> list[Span]:
-    """Every identifier in `text`, left to right, without overlaps.
-
-    Detectors run from the most to the least specific; a later detector never
-    takes characters an earlier one already took.
-    """
-    if not text or not _MAYBE_IDENTIFIER.search(text):
+    """Every identifier in `text`, left to right, without overlaps."""
+    if not isinstance(text, str) or not _MAYBE_IDENTIFIER.search(text):
         return []
-    spans: list[Span] = []
+    cands: list[tuple[int, int, int, str]] = []     # (tier, start, end, kind)
 
-    def take(start: int, end: int, kind: str) -> None:
-        if any(s.start < end and start < s.end for s in spans):
-            return
-        spans.append(Span(start, end, kind, text[start:end]))
+    def add(tier: int, start: int, end: int, kind: str) -> None:
+        cands.append((tier, start, end, kind))
 
     for m in _EMAIL.finditer(text):
-        take(m.start(), m.end(), "email")
+        add(_TIER_FORM, m.start(), m.end(), "email")
     for m in _IBAN_START.finditer(text):
         end = _iban_end(text, m.start(), IBAN_LENGTHS.get(m.group(1), 0))
         if end and iban_valid(text[m.start():end]):
-            take(m.start(), end, "account")
-    for m in _CONTEXT_ACCOUNT.finditer(text):
-        take(m.start(1), m.end(1), "account")
+            add(_TIER_FORM, m.start(), end, "account")
+
+    # A word in front says what the number is.
+    for m in _CASE.finditer(text):
+        _add_case(text, m, add)
+    for pattern in (_CONTEXT_ACCOUNT, _CONTEXT_CLEARING):
+        for m in pattern.finditer(text):
+            if not _is_quantity(text, m.start(1), m.end(1)):
+                add(_TIER_CONTEXT, m.start(1), m.end(1), "account")
+    for m in _CONTEXT_ID.finditer(text):
+        digits = _digits(m.group(1))
+        if len(digits) == 11 and _fnr_date_ok(digits):
+            add(_TIER_CONTEXT, m.start(1), m.end(1), "fnr")
+        elif len(digits) in (10, 12) and (len(digits) == 10 or digits[:2] in ("18", "19", "20")) \
+                and _pnr_date_ok(digits):
+            add(_TIER_CONTEXT, m.start(1), m.end(1), "pnr")
+    for m in _CONTEXT_PHONE.finditer(text):
+        if _phone_ok(text, m.start(1), m.end(1)):
+            add(_TIER_CONTEXT, m.start(1), m.end(1), "phone")
+
+    # Check digits say what the number is.
     for m in _PNR.finditer(text):
         if pnr_valid(_digits(m.group())):
-            take(m.start(), m.end(), "pnr")
+            add(_TIER_CHECKED, m.start(), m.end(), "pnr")
     for m in _FNR.finditer(text):
         if fnr_valid(_digits(m.group())):
-            take(m.start(), m.end(), "fnr")
+            add(_TIER_CHECKED, m.start(), m.end(), "fnr")
     for m in _NO_ACCOUNT.finditer(text):
         if no_account_valid(_digits(m.group())):
-            take(m.start(), m.end(), "account")
+            add(_TIER_CHECKED, m.start(), m.end(), "account")
+    for m in _SE_ACCOUNT.finditer(text):
+        # Swedbank's checked clearing or Handelsbanken's 9 digits stand alone; the other
+        # banks' weaker rule needs the usual "-" or ", " between clearing and account.
+        clearing, account = m.group("clearing"), m.group("account")
+        strong = len(_digits(clearing)) == 5 or clearing.startswith("6")
+        if se_account_valid(clearing, account) and (strong or m.group("sep").strip()):
+            add(_TIER_CHECKED, m.start(), m.end(), "account")
     for m in _CARD.finditer(text):
         digits = _digits(m.group())
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            take(m.start(), m.end(), "card")
-    for m in _CASE.finditer(text):
-        if sum(c.isdigit() for c in m.group(1)) >= 3:
-            take(m.start(1), _trim_end(text, m.start(1), m.end(1)), "case")
+            add(_TIER_CHECKED, m.start(), m.end(), "card")
+
     for m in _PHONE.finditer(text):
-        if 8 <= len(_digits(m.group())) <= 13:
-            take(m.start(), m.end(), "phone")
+        if _phone_ok(text, m.start(), m.end()) and not _NOT_PHONE_WORDS.search(text, max(0, m.start() - 40), m.start()):
+            add(_TIER_PHONE, m.start(), m.end(), "phone")
+    return _resolve(text, cands)
+
+
+def _add_case(text: str, m: re.Match, add) -> None:
+    """A case number after its word, and the ones listed after it ("1029384 og 1029385")."""
+    start, end = m.start(1), _case_end(text, m.start(1), m.end(1))
+    number = text[start:end]
+    if sum(c.isdigit() for c in number) < 3 or _is_quantity(text, start, end):
+        return
+    add(_TIER_CONTEXT, start, end, "case")
+    shape = _shape(number)
+    while more := _CASE_MORE.match(text, end):
+        s, e = more.start(1), _case_end(text, more.start(1), more.end(1))
+        if _shape(text[s:e]) != shape or _is_quantity(text, s, e):
+            break
+        add(_TIER_CONTEXT, s, e, "case")
+        end = e
+
+
+def _case_end(text: str, start: int, end: int) -> int:
+    """Where a case number ends: groups after a space belong to it when they have 3+ digits
+    or follow groups of four ("KID 1234 5678 9012 3"), not in "ref 12345 5 dager"."""
+    end = _trim_end(text, start, end)
+    groups = text[start:end].split(" ")
+    keep = 1
+    while keep < len(groups) and (len(groups[keep]) >= 3 or all(len(g) == 4 for g in groups[:keep])):
+        keep += 1
+    return start + len(" ".join(groups[:keep]))
+
+
+def _resolve(text: str, cands: list[tuple[int, int, int, str]]) -> list[Span]:
+    spans: list[Span] = []
+    for tier, start, end, kind in sorted(cands, key=lambda c: (c[0], c[1] - c[2], c[1])):
+        if not any(s.start < end and start < s.end for s in spans):
+            spans.append(Span(start, end, kind, text[start:end]))
     return sorted(spans, key=lambda s: s.start)
+
+
+def _phone_ok(text: str, start: int, end: int) -> bool:
+    number = text[start:end]
+    n = len(_digits(number))
+    if number.startswith(("+47", "0047")):
+        ok = n == (10 if number.startswith("+") else 12)
+    elif number.startswith(("+46", "0046")):
+        n -= number.count("(0)")
+        ok = 9 <= n - (0 if number.startswith("+") else 2) <= 11
+    elif number.startswith("0"):
+        ok = 8 <= n <= 10
+    else:
+        ok = n == 8
+    return ok and not _is_quantity(text, start, end)
+
+
+def _is_quantity(text: str, start: int, end: int) -> bool:
+    """An amount ("12 500 000 kr", "kr 3.450"), a percentage or a date ("03 10 2024", "15/9")."""
+    if _UNIT_AFTER.match(text, end) or _UNIT_BEFORE.search(text, max(0, start - 6), start):
+        return True
+    return _is_date(text[start:end])
+
+
+def _is_date(number: str) -> bool:
+    m = _DATE_LIKE.fullmatch(number)
+    if not m:
+        return False
+    first, second, third = m.groups()
+    if len(first) == 4:                                  # 2024-10-03
+        return third is not None and 1800 <= int(first) <= 2100 and _real_day(int(third), int(second))
+    if len(first) > 2 or (third is not None and len(third) == 3):
+        return False
+    return _real_day(int(first), int(second))            # 03 10 2024, 15/9
+
+
+def _shape(number: str) -> str:
+    return re.sub(r"[A-Za-z]", "A", re.sub(r"\d", "9", number))
 
 
 def _iban_end(text: str, start: int, length: int) -> int:
@@ -204,6 +405,8 @@ def _trim_end(text: str, start: int, end: int) -> int:
         end -= 1
     return end
 
+
+# ----------------------------------------------------------------- masking
 
 def mask(text: str) -> str:
     """`text` with every identifier replaced by its placeholder (`<fnr>`, `<phone>`, ...)."""

@@ -133,15 +133,18 @@ class Table:
         """Name the columns, check and drop the ones without a header, number the rows."""
         chunk = chunk.copy()
         chunk.columns = _pad_names(self._names, chunk.shape[1])[:chunk.shape[1]]
-        for col in chunk.columns:
+        for i, col in enumerate(chunk.columns):
             if col in self.columns:
                 continue
             filled = chunk[col].astype(str).str.strip() != ""
             if filled.any():
                 # The row as a spreadsheet shows it (1-based, header rows included).
                 row = self.header_rows + start + int(np.argmax(filled.to_numpy())) + 1
-                raise InputError("has a value in a column with no header; check the delimiter "
-                                 "and quoting, or give the column a name", path=self.path,
+                if i >= len(self._names):
+                    raise InputError(f"has more fields than the header ({len(self._names)}); "
+                                     "check the delimiter and quoting", path=self.path, row=row)
+                raise InputError("has a value in a column with no header; give the column a "
+                                 "name, or check the delimiter and quoting", path=self.path,
                                  row=row, column=col)
         for col in self.columns:
             if col not in chunk:             # trailing columns Excel stores no cells for

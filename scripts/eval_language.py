@@ -1,0 +1,59 @@
+"""Accuracy of language detection on short and long comments.
+
+    python scripts/eval_language.py [--data tests/data/language_eval.csv]
+
+The labelled set has nb, nn, sv, da and en comments, half of them 1-4 words.
+Prints accuracy overall, on short and long comments, per language, and for the
+language family (Norwegian nb+nn / Swedish / Danish / English), which is what
+decides the stemmer a comment gets.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from classifier import language
+
+FAMILY = {"nb": "no", "nn": "no", "da": "da", "sv": "sv", "en": "en", "unknown": "unknown"}
+
+
+def accuracy(gold, pred) -> float:
+    return float(np.mean(np.asarray(gold) == np.asarray(pred))) if len(gold) else float("nan")
+
+
+def report(name: str, df: pd.DataFrame, pred: list[str]) -> None:
+    df = df.assign(pred=pred)
+    short = df["words"] <= 4
+    fam = df["lang"].map(FAMILY) == df["pred"].map(FAMILY)
+    print(f"{name:38s} all {accuracy(df.lang, df.pred):.3f}  short(1-4 words) "
+          f"{accuracy(df.lang[short], df.pred[short]):.3f}  long {accuracy(df.lang[~short], df.pred[~short]):.3f}"
+          f"  | family all {fam.mean():.3f} short {fam[short].mean():.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(Path(__file__).parent.parent / "tests/data/language_eval.csv"))
+    args = ap.parse_args()
+    df = pd.read_csv(args.data, dtype=str, keep_default_na=False)
+    df["words"] = df["text"].str.split().str.len()
+    print(f"{len(df)} comments: " + ", ".join(f"{k} {v}" for k, v in df["lang"].value_counts().items())
+          + f"; {int((df.words <= 4).sum())} of 1-4 words\n")
+
+    pred = language.detect(df.text.tolist())
+    report("lingua (nb, nn, sv, da, en)", df, pred)
+    df["pred"] = pred
+    print("\nper language (short / long):")
+    for lang, g in df.groupby("lang"):
+        short = g.words <= 4
+        print(f"  {lang}: {accuracy(g.lang[short], g.pred[short]):.2f} / {accuracy(g.lang[~short], g.pred[~short]):.2f}")
+    wrong = df[(df.pred != df.lang) & (df.words <= 4)]
+    print("\nshort comments detected wrongly (gold -> detected):")
+    for _, r in wrong.head(25).iterrows():
+        print(f"  {r.lang} -> {r.pred}: {r.text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Every verb and flag of the `classify` command, through typer's CliRunner."""
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier import __version__, load_labelled
+from classifier.cli import app
+from classifier.model import DEFAULT_DATA
+
+runner = CliRunner()
+
+SURVEY = pd.DataFrame({
+    "Respons-ID": ["R1", "R2", "R3", "R4", "R5", "R6"],
+    "Dato": ["03.10.2026 14:22", "04.10.2026 09:01", "12.11.2026 10:00", "13.11.2026 11:30",
+             "20.11.2026 08:15", "21.11.2026 16:40"],
+    "Kanal": ["Telefon", "Chat", "Telefon", "E-post", "Telefon", "Chat"],
+    "Hvor sannsynlig er det at du vil anbefale oss?": ["0 - Svært lite sannsynlig", "9", "10 - Svært sannsynlig",
+                                                      "3", "", "8"],
+    "Hva er grunnen til din score?": [
+        "Ventet i 45 min i telefonkøen og ingen svarte", "Hyggelig og hjelpsom dame, takk!",
+        "Väntade länge men fick till slut hjälp", "=HYPERLINK(\"http://x\") fakturaen er feil, ring 912 34 567",
+        "", "Fikk løst saken på første forsøk"],
+})
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+@pytest.fixture
+def survey(tmp_path):
+    path = tmp_path / "survey.csv"
+    SURVEY.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    return path
+
+
+@pytest.fixture
+def labelled(tmp_path):
+    """About 300 labelled comments from the shipped data, every label kept."""
+    data = load_labelled(DEFAULT_DATA)
+    rows = [{"text": t, "labels": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels))
+            if i % 11 == 0]
+    path = tmp_path / "labelled.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_version_and_help_with_examples():
+    assert run("--version").output.strip() == f"classify {__version__}"
+    for verb in ("train", "predict", "evaluate", "drivers"):
+        out = run(verb, "--help").output
+        assert "Examples" in out and f"classify {verb}" in out
+
+
+def test_predict_writes_predictions_beside_the_input(survey, small_model_dir):
+    result = run("predict", survey, "--model", small_model_dir)
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(survey.with_name("survey.predictions.csv"), dtype=str, keep_default_na=False)
+    assert list(out["Respons-ID"]) == list(SURVEY["Respons-ID"])            # rows kept, in order
+    assert list(out.columns[:5]) == list(SURVEY.columns)                     # every input column kept
+    assert {"language", "labels", "nps_score", "nps_group"} <= set(out.columns)
+    assert out["nps_group"].tolist() == ["detractor", "promoter", "promoter", "detractor", "", "passive"]
+    assert out["labels"][4] == "" and out["language"][4] == "unknown"        # empty comment
+    assert "wait_time" in out["labels"][0]
+    assert out["Hva er grunnen til din score?"][3].startswith("'=")          # formula neutralised
+    assert "found by its header" in result.output and "Categories" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "jsonl"])
+def test_predict_formats(survey, small_model_dir, tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    assert run("predict", survey, "--model", small_model_dir, "--out", out, "--format", fmt).exit_code == 0
+    read = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet,
+            "jsonl": lambda p: pd.read_json(p, lines=True)}[fmt]
+    df = read(out)
+    assert len(df) == len(SURVEY) and "labels" in df.columns
+
+
+def test_predict_long_format_one_row_per_comment_and_label(survey, small_model_dir, tmp_path):
+    out = tmp_path / "long.csv"
+    assert run("predict", survey, "--model", small_model_dir, "--long", "--out", out).exit_code == 0
+    df = pd.read_csv(out, keep_default_na=False)
+    assert list(df.columns[:3]) == ["row", "id", "language"]
+    assert set(df["id"]) == set(SURVEY["Respons-ID"])                       # every comment present
+    assert {"label", "label_name", "probability", "nps_group"} <= set(df.columns)
+
+
+def test_predict_redact_masks_personal_data(survey, small_model_dir, tmp_path):
+    out = tmp_path / "redacted.csv"
+    assert run("predict", survey, "--model", small_model_dir, "--redact", "--out", out).exit_code == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "912 34 567" not in text and "<phone>" in text
+
+
+def test_predict_explicit_columns(survey, small_model_dir, tmp_path):
+    out = tmp_path / "o.csv"
+    result = run("predict", survey, "--model", small_model_dir, "--out", out, "--text-col", "Kanal",
+                 "--id-col", "Dato", "--score-col", "Hvor sannsynlig er det at du vil anbefale oss?")
+    assert result.exit_code == 0 and "'Kanal'" in result.output
+
+
+def test_predict_many_files_and_folders(tmp_path, small_model_dir):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name in ("jan.csv", "feb.csv"):
+        SURVEY.to_csv(exports / name, sep=";", index=False)
+    SURVEY.to_excel(exports / "mar.xlsx", index=False, sheet_name="Svar")
+    result = run("predict", exports, "--model", small_model_dir, "--out-dir", tmp_path / "tagged")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "tagged").iterdir()) == [
+        "feb.predictions.csv", "jan.predictions.csv", "mar.predictions.csv"]
+    assert f"{3 * len(SURVEY)} comments in 3 file(s)" in result.output
+
+
+def test_predict_excel_sheet(tmp_path, small_model_dir):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"x": [1]}).to_excel(xl, sheet_name="Info", index=False)
+        SURVEY.to_excel(xl, sheet_name="Svar", index=False)
+    assert run("predict", path, "--model", small_model_dir, "--sheet", "Svar").exit_code == 0
+    bad = run("predict", path, "--model", small_model_dir, "--sheet", "Nope")
+    assert bad.exit_code == 2 and "sheets: Info, Svar" in bad.output
+
+
+def test_train_on_a_users_own_labels_and_codebook(labelled, tmp_path):
+    codebook = tmp_path / "codebook.csv"
+    ids = sorted({l for ls in pd.read_csv(labelled, keep_default_na=False)["labels"] for l in ls.split(";") if l})
+    pd.DataFrame({"id": ids, "name_en": [i.replace("_", " ").title() for i in ids]}).to_csv(codebook, index=False)
+    out = tmp_path / "model"
+    result = run("train", "--data", labelled, "--codebook", codebook, "--out", out, "--seed", 3, "--folds", 3)
+    assert result.exit_code == 0, result.output
+    assert "micro F1" in result.output and "sv" in result.output
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["seed"] == 3 and card["labels"][0]["names"]["en"]
+
+
+def test_train_single_label_column(tmp_path):
+    rows = [("veldig bra service", "positiv"), ("helt elendig", "negativ"), ("greit nok", "nøytral")] * 8
+    path = tmp_path / "sentiment.csv"
+    pd.DataFrame({"tekst": [f"{t} {i}" for i, (t, _) in enumerate(rows)],
+                  "sentiment": [l for _, l in rows]}).to_csv(path, index=False)
+    result = run("train", "--data", path, "--out", tmp_path / "m", "--folds", 2)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "model_card.json").read_text())["single_label"] is True
+
+
+def test_evaluate_on_a_labelled_file(small_model_dir, labelled):
+    result = run("evaluate", "--data", labelled, "--model", small_model_dir)
+    assert result.exit_code == 0 and "Scores on" in result.output and "macro F1" in result.output
+
+
+def test_evaluate_cross_validates_training_data(labelled):
+    result = run("evaluate", "--train-data", labelled, "--variant", "word", "--folds", 2)
+    assert result.exit_code == 0 and "Cross-validated metrics (word, 2 folds" in result.output
+
+
+def test_drivers_on_a_survey_with_every_output(survey, small_model_dir, tmp_path):
+    result = run("drivers", survey, "--model", small_model_dir, "--min-n", 1, "--n-boot", 50,
+                 "--by", "Kanal", "--period", "month", "--out", tmp_path / "d.csv",
+                 "--html", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    assert "NPS" in result.output and "(tagged by the model)" in result.output
+    tidy = pd.read_csv(tmp_path / "d.csv")
+    assert {"overall", "segment", "period"} <= set(tidy["level"])
+    html = (tmp_path / "r.html").read_text()
+    assert "<svg" in html and "912 34 567" not in html
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xlsx", ".parquet"])
+def test_drivers_table_formats(survey, small_model_dir, tmp_path, suffix):
+    out = tmp_path / f"d{suffix}"
+    assert run("drivers", survey, "--model", small_model_dir, "--min-n", 1, "--n-boot", 20,
+               "--out", out).exit_code == 0
+    assert out.stat().st_size > 0
+
+
+def test_drivers_on_a_predictions_file_soft_and_corrected(survey, small_model_dir, tmp_path):
+    assert run("predict", survey, "--model", small_model_dir).exit_code == 0
+    preds = survey.with_name("survey.predictions.csv")
+    result = run("drivers", preds, "--model", small_model_dir, "--soft", "--min-n", 1, "--n-boot", 20,
+                 "--out", tmp_path / "d.csv")
+    assert result.exit_code == 0 and "(predictions from the file)" in result.output
+    no_card = run("drivers", preds, "--model", small_model_dir, "--correct", "--n-boot", 20)
+    assert no_card.exit_code == 2 and "cross-validated error rates" in no_card.output
+
+
+def test_drivers_needs_a_score_column(tmp_path, small_model_dir):
+    path = tmp_path / "noscore.csv"
+    pd.DataFrame({"kommentar": ["bra", "dårlig"]}).to_csv(path, index=False)
+    result = run("drivers", path, "--model", small_model_dir)
+    assert result.exit_code == 2 and "--score-col" in result.output

@@ -1,0 +1,178 @@
+"""Integrity of the shipped training data (training_data/*.csv and training_data/codebook.csv).
+
+Fast (a few seconds): it reads the CSV files and runs one sparse matrix product for the
+near-duplicates. The helpers (`load`, `normalise`, `near_duplicates`) come from
+scripts/check_training_data.py, which prints the same numbers for DATA_CARD.md.
+The targets below are the ones DATA_CARD.md states; change them together.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "training_data"
+CHECKER = ROOT / "scripts" / "check_training_data.py"
+
+COLUMNS = ["id", "text", "lang", "score", "labels"]
+CODEBOOK_COLUMNS = ["id", "name_nb", "name_sv", "name_en", "definition"]
+FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}
+MIN_ROWS = 1500
+MIN_PER_CATEGORY = 80
+MULTI_LABEL_PCT = (20, 35)
+NO_LABEL_PCT = (7, 15)
+NPS = (15, 45)
+NEAR_DUP = 0.8
+
+
+def _checker():
+    spec = importlib.util.spec_from_file_location("check_training_data", CHECKER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check = _checker()
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, pd.DataFrame]:
+    out = {f.name: pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
+           for f in sorted(DATA.glob("*.csv")) if f.name != "codebook.csv"}
+    assert out, "no training data files"
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(files) -> pd.DataFrame:
+    df = pd.concat([d.assign(_file=name) for name, d in files.items()], ignore_index=True)
+    df["family"] = df["lang"].map(FAMILY)
+    df["label_list"] = df["labels"].map(lambda s: [x.strip() for x in s.split(";") if x.strip()])
+    return df
+
+
+@pytest.fixture(scope="module")
+def codebook() -> pd.DataFrame:
+    return pd.read_csv(DATA / "codebook.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def _where(df, mask) -> list[str]:
+    return (df.loc[mask, "_file"] + ":" + df.loc[mask, "id"]).tolist()[:20]
+
+
+# ------------------------------------------------------------------ codebook
+
+def test_codebook_columns_and_names(codebook):
+    assert all(c in codebook.columns for c in CODEBOOK_COLUMNS), list(codebook.columns)
+    for c in ["id", "name_nb", "name_sv", "name_en"]:
+        empty = codebook.index[codebook[c].str.strip() == ""].tolist()
+        assert not empty, f"empty {c} in codebook rows {empty}"
+    assert codebook["id"].is_unique
+    assert all(re.fullmatch(r"[a-z][a-z_]*", i) for i in codebook["id"]), codebook["id"].tolist()
+
+
+# ------------------------------------------------------------------ rows
+
+def test_columns_exactly(files):
+    for name, df in files.items():
+        assert list(df.columns) == COLUMNS, f"{name}: {list(df.columns)}"
+
+
+def test_ids_valid_and_unique(data):
+    stem = data["_file"].str.replace(".csv", "", regex=False)
+    bad = ~data.apply(lambda r: re.fullmatch(re.escape(stem[r.name]) + r"-\d{4}", r["id"]) is not None, axis=1)
+    assert not bad.any(), f"ids not <file stem>-NNNN: {_where(data, bad)}"
+    dup = data["id"].duplicated(keep=False)
+    assert not dup.any(), f"repeated ids: {_where(data, dup)}"
+
+
+def test_text_not_empty(data):
+    empty = data["text"].str.strip() == ""
+    assert not empty.any(), _where(data, empty)
+
+
+def test_lang(data):
+    bad = ~data["lang"].isin(FAMILY)
+    assert not bad.any(), f"lang not nb/nn/sv: {_where(data, bad)}"
+    file_family = data["_file"].str[:2].map(FAMILY)
+    wrong = file_family.notna() & (file_family != data["family"])
+    assert not wrong.any(), f"lang does not match the file's language: {_where(data, wrong)}"
+
+
+def test_scores_are_integers_0_to_10(data):
+    ok = data["score"].str.fullmatch(r"10|[0-9]")
+    assert ok.all(), f"bad scores: {_where(data, ~ok)}"
+
+
+def test_labels_in_codebook(data, codebook):
+    ids = set(codebook["id"])
+    unknown = data["label_list"].map(lambda l: any(x not in ids for x in l))
+    assert not unknown.any(), f"labels outside training_data/codebook.csv: {_where(data, unknown)}"
+    repeated = data["label_list"].map(lambda l: len(l) != len(set(l)))
+    assert not repeated.any(), f"repeated labels: {_where(data, repeated)}"
+
+
+# ------------------------------------------------------------------ duplicates
+
+def test_normalise():
+    n = check.normalise
+    assert n("Bra!") == n(" bra ") == n("BRA.") == n("«Bra»") == "bra"
+    assert n("-") == n("...") == n("-.-") == ""
+    assert n("Ikke  bra") == "ikke bra" != n("bra")
+    assert n("👍") == "👍" != n("👍👍")
+
+
+def test_no_exact_duplicates(data):
+    key = data["text"].map(check.normalise)
+    dup = key.duplicated(keep=False)
+    groups = data[dup].groupby(key[dup])["id"].apply(list).tolist()
+    assert not dup.any(), f"{len(groups)} texts occur more than once after normalising: {groups[:20]}"
+
+
+def test_near_duplicates_finds_a_known_pair():
+    texts = ["Ventet i 45 minutter i telefonkø, helt uakseptabelt",
+             "VENTET i 45 minutter i  telefonkø, helt uakseptabelt!!",   # Jaccard 0.96
+             "Hyggelig dame som forklarte fakturaen godt"]
+    pairs = check.near_duplicates(texts, NEAR_DUP)
+    assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
+
+
+def test_no_near_duplicates(data):
+    pairs = check.near_duplicates(data["text"].tolist(), NEAR_DUP)
+    shown = [(data.at[i, "id"], data.at[j, "id"], round(s, 2)) for i, j, s in pairs[:20]]
+    assert not pairs, f"{len(pairs)} near-duplicate pairs (char 5-gram Jaccard > {NEAR_DUP}): {shown}"
+
+
+# ------------------------------------------------------------------ size and balance per language
+
+@pytest.mark.parametrize("family", ["no", "sv"])
+def test_rows_per_language(data, family):
+    n = int((data["family"] == family).sum())
+    assert n >= MIN_ROWS, f"{family}: {n} comments"
+
+
+@pytest.mark.parametrize("family", ["no", "sv"])
+def test_every_category_at_least_80_per_language(data, codebook, family):
+    labs = data.loc[data["family"] == family, "label_list"]
+    counts = {c: int(labs.map(lambda l, c=c: c in l).sum()) for c in codebook["id"]}
+    low = {c: n for c, n in counts.items() if n < MIN_PER_CATEGORY}
+    assert not low, f"{family}: categories under {MIN_PER_CATEGORY}: {low}"
+
+
+@pytest.mark.parametrize("family", ["no", "sv"])
+def test_label_cardinality_shares(data, family):
+    card = data.loc[data["family"] == family, "label_list"].map(len)
+    multi, none = 100 * (card >= 2).mean(), 100 * (card == 0).mean()
+    assert MULTI_LABEL_PCT[0] <= multi <= MULTI_LABEL_PCT[1], f"{family}: multi-label {multi:.1f}%"
+    assert NO_LABEL_PCT[0] <= none <= NO_LABEL_PCT[1], f"{family}: no label {none:.1f}%"
+
+
+@pytest.mark.parametrize("family", ["no", "sv"])
+def test_nps_per_language(data, family):
+    s = data.loc[data["family"] == family, "score"].astype(int)
+    nps = 100 * ((s >= 9).mean() - (s <= 6).mean())
+    assert NPS[0] <= nps <= NPS[1], f"{family}: NPS {nps:+.1f}"
