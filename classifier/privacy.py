@@ -161,7 +161,7 @@ def _digits(text: str) -> str:
 _D = r"(?<![\w.,+-])"                   # not glued to a word, decimal or another number
 _E = r"(?![\w]|[.,-]\d)"
 
-_EMAIL = re.compile(r"[\w.+-]+(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 _IBAN_START = re.compile(r"\b([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])")
 IBAN_LENGTHS = {"NO": 15, "SE": 24, "DK": 18, "FI": 18, "DE": 22, "GB": 22, "NL": 18, "FR": 27,
                 "ES": 24, "PL": 28, "IS": 26, "EE": 20, "LT": 20, "LV": 21}
@@ -171,7 +171,7 @@ _PNR = re.compile(_D + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
 _FNR = re.compile(_D + r"\d{6}[ -]?\d{5}" + _E)
 _NO_ACCOUNT = re.compile(_D + r"\d{4}([. ]?)\d{2}\1\d{5}" + _E)
 _SE_ACCOUNT = re.compile(                               # 8327-9, 94 125 601-8 / 6000-418273642
-    _D + r"(?P<clearing>[1-9]\d{3}(?:-?\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)" + _E)
+    _D + r"(?P<clearing>[1-9]\d{3}(?:-\d(?=[, ])|\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)" + _E)
 _CARD = re.compile(_D + r"(?:\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|\d{4}[ -]?\d{6}[ -]?\d{5})" + _E)
 
 # Phone numbers, by their form only (8 digits in Norway, 8-10 with the leading 0 in Sweden).
@@ -231,13 +231,18 @@ _CASE = re.compile(_CASE_WORDS + _FILLER + r"(" + _CASE_NUMBER + r")")
 _CASE_MORE = re.compile(r"\s*(?:,|&|/|\+|\bog\b|\boch\b|\band\b)\s*(" + _CASE_NUMBER + r")")
 _CONTEXT_ACCOUNT = re.compile(                         # any grouping of 7-18 digits
     _ACCOUNT_WORDS + _FILLER + r"((?:\d{4}-?\d,\s?|\d{4}-\d\s)?\d(?:[ .-]?\d){6,17})" + _E)
+_CONTEXT_IBAN = re.compile(_keywords(r"iban") + _FILLER + r"([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30})" + _E)
 _CONTEXT_CLEARING = re.compile(_keywords(r"clearing(?:nummer|nr)?") + _FILLER + r"(\d{4}(?:-\d)?)" + _E)
 _CONTEXT_ID = re.compile(_ID_WORDS + _FILLER + r"((?:18|19|20)?\d{6}[-+ ]?\d{4,5})" + _E)
 _CONTEXT_PHONE = re.compile(_PHONE_WORDS + _FILLER + r"(" + _PHONE.pattern + r")")
 
 # What makes a number a quantity rather than an identifier.
-_UNIT_AFTER = re.compile(r"\s?(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|\$|%|prosent|procent|euro)", re.I)
+_UNIT_AFTER = re.compile(
+    r"\s?(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|\$|%|prosent|procent|euro"
+    r"|(?:ganger|gånger|gang|gång|ggr|dager|dagar|timer|timmar|minutter|minuter|min|uker|veckor|måneder|månader"
+    r"|år|stk|st|km|kg|personer|kunder)\b)", re.I)
 _UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek)\.?\s*$")
+_DIGIT_AFTER, _DIGIT_BEFORE = re.compile(r"[ -]\d"), re.compile(r"\d[ -]$")
 _DATE_LIKE = re.compile(r"(\d{1,4})[-/. ](\d{1,2})(?:[-/. ](\d{2,4}))?")
 
 # Every identifier has an "@" (or "(at)") or at least three digits close together: a cheap first test.
@@ -270,7 +275,7 @@ def find(text: str) -> list[Span]:
     # A word in front says what the number is.
     for m in _CASE.finditer(text):
         _add_case(text, m, add)
-    for pattern in (_CONTEXT_ACCOUNT, _CONTEXT_CLEARING):
+    for pattern in (_CONTEXT_ACCOUNT, _CONTEXT_IBAN, _CONTEXT_CLEARING):
         for m in pattern.finditer(text):
             if not _is_quantity(text, m.start(1), m.end(1)):
                 add(_TIER_CONTEXT, m.start(1), m.end(1), "account")
@@ -317,7 +322,7 @@ def _add_case(text: str, m: re.Match, add) -> None:
     """A case number after its word, and the ones listed after it ("1029384 og 1029385")."""
     start, end = m.start(1), _case_end(text, m.start(1), m.end(1))
     number = text[start:end]
-    if sum(c.isdigit() for c in number) < 3 or _is_quantity(text, start, end):
+    if not _case_number_ok(number) or _is_quantity(text, start, end):
         return
     add(_TIER_CONTEXT, start, end, "case")
     shape = _shape(number)
@@ -327,6 +332,13 @@ def _add_case(text: str, m: re.Match, add) -> None:
             break
         add(_TIER_CONTEXT, s, e, "case")
         end = e
+
+
+def _case_number_ok(number: str) -> bool:
+    """5+ digits, or 3+ with a letter or separator ("ABC-123", "774-2210"): a bare "sak 100"
+    or "ärende 2024" is a count or a year."""
+    digits = sum(c.isdigit() for c in number)
+    return digits >= 5 or (digits >= 3 and not number.isdigit())
 
 
 def _case_end(text: str, start: int, end: int) -> int:
@@ -360,7 +372,9 @@ def _phone_ok(text: str, start: int, end: int) -> bool:
         ok = 8 <= n <= 10
     else:
         ok = n == 8
-    return ok and not _is_quantity(text, start, end)
+    # "4571 2309" inside "4571 2309 8765 4320" is part of a longer number, not a phone number
+    glued = _DIGIT_AFTER.match(text, end) or _DIGIT_BEFORE.search(text, max(0, start - 2), start)
+    return ok and not glued and not _is_quantity(text, start, end)
 
 
 def _is_quantity(text: str, start: int, end: int) -> bool:
