@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from . import __version__
 from .errors import InputError
@@ -27,8 +28,13 @@ Examples:
 * `classify evaluate --data labelled.csv` - score the model on a labelled file
 * `classify drivers survey.csv --html report.html` - rank the causes of detractors
 """)
-console = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
+# Markup off: file and column names like "svar[1].csv" must print as they are.
+console = Console(width=None if sys.stdout.isatty() else 150, markup=False)
+err = Console(stderr=True, markup=False)
+
+
+def _labelled(label: str, style: str, message: str) -> Text:
+    return Text.assemble((label, style), " ", message)
 
 
 def _version(value: bool) -> None:
@@ -50,7 +56,7 @@ def friendly_errors(func):
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            err.print(_labelled("error:", "red", str(exc)), highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted: no output was written")
@@ -60,8 +66,8 @@ def friendly_errors(func):
         except Exception as exc:  # noqa: BLE001
             if os.environ.get("CLASSIFY_DEBUG"):
                 raise
-            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
-                      "(set CLASSIFY_DEBUG=1 for details and please report it)", highlight=False)
+            err.print(_labelled("internal error:", "red", f"{type(exc).__name__}: {exc} "
+                      "(set CLASSIFY_DEBUG=1 for details and please report it)"), highlight=False)
             raise typer.Exit(1) from None
     return wrapper
 
@@ -93,7 +99,7 @@ def train(
     out_dir = out_dir or DEFAULT_MODEL
     labelled = load_labelled(data, codebook=codebook, text_col=text_col, label_col=label_col)
     for warning in labelled.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print(_labelled("warning:", "yellow", warning), highlight=False)
     err.print(f"Training on {len(labelled)} comments, {len(labelled.codebook.ids)} labels "
               f"({folds}-fold cross-validation first)...")
     model = fit(labelled, variant=variant, seed=seed, folds=folds)

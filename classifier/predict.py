@@ -262,7 +262,9 @@ def input_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
-                           and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"}
+                           # .xls too: open_table then says to save it as .xlsx, not "no files"
+                           and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls",
+                                                    ".parquet", ".pq"}
                            and ".predictions" not in f.name)
             if not found:
                 raise InputError("has no survey files (.csv, .xlsx, .parquet)", path=p)

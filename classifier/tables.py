@@ -2,8 +2,8 @@
 
 Nordic survey exports come as CSV with `;`, `,` or tab, in UTF-8 (with or without
 BOM), UTF-16 ("Unicode text" from Excel) or Windows-1252, or as Excel and Parquet.
-This module hides all of that: `open_table` detects the format and streams the
-rows in chunks, `find_column` finds the comment / score / id / date columns by
+This module hides all of that: `open_table` detects the format (and the extra
+header rows of Qualtrics and SurveyMonkey exports) and streams the rows in chunks, `find_column` finds the comment / score / id / date columns by
 their headers, `parse_scores` and `parse_dates` read the cells, and
 `TableWriter` writes outputs atomically and spreadsheet-safe.
 """
@@ -37,6 +37,8 @@ _SNIFF_BYTES = 256 * 1024
 # --------------------------------------------------------------------------- reading
 
 ONE_COLUMN = "\x1f"     # the "delimiter" of a file with a single column (ASCII unit separator)
+_ONE_COLUMN_SPARES = "\x1e\x1d\x1c"   # ... or one of these when the text contains \x1f
+_SPARE_FIELDS = 4       # trailing fields a CSV row may have beyond the widest sniffed row
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Table:
     columns: list[str]
     encoding: str | None = None
     delimiter: str | None = None
+    lineterminator: str | None = None   # "\r" for Excel for Mac's CR-only lines, else pandas' default
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
     chunk_rows: int = CHUNK_ROWS
@@ -66,6 +69,7 @@ class Table:
     descriptions: dict[str, str] = field(default_factory=dict)
     _names: list[str] = field(default_factory=list, repr=False)   # one per header cell
     _width: int = 0                  # fields of the widest row seen when sniffing (CSV)
+    _skip_lines: int = 0             # a "sep=;" line above the header (CSV)
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         if self.format == "csv":
@@ -94,13 +98,15 @@ class Table:
     def _csv_chunks(self) -> Iterator[pd.DataFrame]:
         # header=None and a name for every field of the widest row: pandas then never
         # takes the first column as the index when rows end with an extra delimiter.
-        names = _pad_names(self._names, self._width)
+        # A few spare names let later rows end with a few more (empty) fields than the
+        # sample showed; _clean drops them, or says which row has a value there.
+        names = _pad_names(self._names, self._width + _SPARE_FIELDS)
         try:
             with pd.read_csv(
                 self.path, sep=self.delimiter, encoding=self.encoding, dtype=str, header=None,
                 names=names, index_col=False, keep_default_na=False, na_filter=False,
                 skip_blank_lines=True, chunksize=self.chunk_rows, engine="c", quotechar='"',
-                doublequote=True,
+                doublequote=True, lineterminator=self.lineterminator, skiprows=self._skip_lines,
             ) as reader:
                 for chunk in reader:
                     yield chunk
@@ -140,12 +146,11 @@ class Table:
             if filled.any():
                 # The row as a spreadsheet shows it (1-based, header rows included).
                 row = self.header_rows + start + int(np.argmax(filled.to_numpy())) + 1
-                if i >= len(self._names):
+                if i >= len(self._names) and self.format == "csv":
                     raise InputError(f"has more fields than the header ({len(self._names)}); "
                                      "check the delimiter and quoting", path=self.path, row=row)
-                raise InputError("has a value in a column with no header; give the column a "
-                                 "name, or check the delimiter and quoting", path=self.path,
-                                 row=row, column=col)
+                raise InputError(f"column {i + 1} has a value but no header; give the column a "
+                                 "name, or check the delimiter and quoting", path=self.path, row=row)
         for col in self.columns:
             if col not in chunk:             # trailing columns Excel stores no cells for
                 chunk[col] = ""
@@ -203,13 +208,22 @@ def _open_csv(path: Path, head: bytes) -> Table:
         raise InputError("is empty", path=path)
     if _looks_binary(text):
         raise InputError("is a binary file, not a CSV table", path=path)
-    delimiter = detect_delimiter(text)
+    hint = _SEP_LINE.match(text)
+    if hint:                  # "sep=;" on the first line tells Excel the delimiter; not a row
+        text = text[hint.end():]
+    delimiter = hint.group(1) if hint else detect_delimiter(text)
     rows = _sample_rows(text, delimiter)
     if not rows:
         raise InputError("is empty", path=path)
     table = _table_from_rows(path, "csv", rows)
     table.encoding, table.delimiter = encoding, delimiter
     table._width = max(len(r) for r in rows)
+    table._skip_lines = 1 if hint else 0
+    # pandas' default line ending handling drops the first (empty) field of a row that
+    # follows a blank line in a CR-only file; naming "\r" avoids that.
+    first_break = re.search(r"\r\n?|\n", _BLANK_START.sub("", text))
+    if first_break and first_break.group() == "\r":
+        table.lineterminator = "\r"
     return table
 
 
@@ -217,8 +231,8 @@ def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
     """The rows of the sniffed sample (the last one may be cut short)."""
     rows = []
     try:
-        for row in csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter):
-            if row and not (len(row) == 1 and not row[0].strip()):   # pandas skips blank lines
+        for row in csv.reader(_lines(text), delimiter=delimiter):
+            if row and not (len(row) == 1 and not row[0].strip(" \t")):   # pandas skips blank lines
                 rows.append(row)
     except csv.Error:       # e.g. a field over csv's size limit: the rows so far will do
         pass
@@ -228,9 +242,11 @@ def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
 def _open_excel(path: Path, sheet: str | None) -> Table:
     from openpyxl import load_workbook
 
+    fh = open(path, "rb")     # a file object: openpyxl refuses a path not named .xlsx
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(fh, read_only=True, data_only=True)
     except Exception:
+        fh.close()
         raise InputError("is not a readable Excel (.xlsx) file", path=path) from None
     try:
         sheets = list(wb.sheetnames)
@@ -245,6 +261,7 @@ def _open_excel(path: Path, sheet: str | None) -> Table:
                 for row in ws.iter_rows(max_row=3, values_only=True)]
     finally:
         wb.close()
+        fh.close()
     table = _table_from_rows(path, "xlsx", rows or [[]])
     table.sheet, table.sheets = sheet, sheets
     return table
@@ -355,21 +372,30 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, 0.01 * len(sample))
 
 
+_BLANK_START = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))+")    # lines pandas skips as blank
+_SEP_LINE = re.compile(r"\Asep=([;,\t|])(?:\r\n|\r|\n)", re.IGNORECASE)  # Excel's delimiter hint
+
+
+def _lines(text: str) -> io.StringIO:
+    """The text for csv.reader: split at \n, \r\n and a lone \r (Excel for Mac), leading blank lines gone."""
+    return io.StringIO(_BLANK_START.sub("", text), newline="")
+
+
 def detect_delimiter(text: str) -> str:
     """The delimiter among `;`, `,` and tab that splits the first rows most consistently.
 
     When none splits the header, the file has one column (a list of comments, which
     may well contain commas): ONE_COLUMN, a character that text does not contain.
     """
-    lines = text.lstrip("\r\n")
-    cut = lines.rfind("\n")
+    lines = _BLANK_START.sub("", text)
+    cut = max(lines.rfind("\n"), lines.rfind("\r"))
     if cut > 0:
         lines = lines[:cut]
     best, best_key = ONE_COLUMN, (-1.0, 0)
     for delim in (";", ",", "\t"):
         rows = []
         try:
-            for i, row in enumerate(csv.reader(io.StringIO(lines), delimiter=delim)):
+            for i, row in enumerate(csv.reader(_lines(lines), delimiter=delim)):
                 if row:
                     rows.append(len(row))
                 if i >= 50:
@@ -382,6 +408,8 @@ def detect_delimiter(text: str) -> str:
         key = (consistency, rows[0])
         if key > best_key:
             best, best_key = delim, key
+    if best == ONE_COLUMN:
+        best = next((c for c in ONE_COLUMN + _ONE_COLUMN_SPARES if c not in text), ONE_COLUMN)
     return best
 
 
@@ -497,13 +525,17 @@ def require_column(table: Table, name: str, option: str) -> str:
     """`name` if the table has it, else InputError listing the columns there are.
 
     Exports pad headers with spaces and users retype them in another case, so a
-    name that matches one column only after trimming and lower-casing is taken.
+    name that matches one column only after trimming and lower-casing is taken, as
+    is the question text Qualtrics exports under a column's name.
     """
     if name in table.columns:
         return name
     loose = [c for c in table.columns if c.strip().casefold() == name.strip().casefold()]
     if len(loose) == 1:
         return loose[0]
+    asked = [c for c, d in table.descriptions.items() if d.strip().casefold() == name.strip().casefold()]
+    if len(asked) == 1:         # a Qualtrics question text for its column, such as Q2
+        return asked[0]
     raise InputError(f"has no column {name!r} ({option}); columns: {', '.join(table.columns)}",
                      path=table.path)
 
@@ -532,7 +564,8 @@ def nps_group(scores: pd.Series) -> pd.Series:
 
 _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S",
                  "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M",
-                 "%d/%m/%Y", "%d.%m.%y %H:%M", "%d.%m.%y", "%Y/%m/%d")
+                 "%d/%m/%Y", "%d.%m.%y %H:%M", "%d.%m.%y", "%Y/%m/%d",
+                 "%m/%d/%Y %I:%M:%S %p")       # SurveyMonkey; the AM/PM keeps it from day-first dates
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
@@ -677,12 +710,22 @@ class TableWriter:
                 self._tmp = None
         finally:
             if self._tmp is not None:
-                if self.fmt == "parquet" and self._sink is not None:
-                    try:
-                        self._sink.close()      # Windows cannot delete an open file
-                    except Exception:  # noqa: BLE001 - the first error is the one to report
-                        pass
+                self._discard_sink()
                 self._tmp.unlink(missing_ok=True)
+
+    def _discard_sink(self) -> None:
+        """After a failure: close the Parquet file (Windows cannot delete an open file), and
+        finish the XLSX sheet so openpyxl removes its own temporary file."""
+        if self._sink is None:
+            return
+        try:
+            if self.fmt == "parquet":
+                self._sink.close()
+            elif self.fmt == "xlsx":
+                self._sheet.close()
+                self._sheet._writer.cleanup()
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            pass
 
 
 def _file_mode(path: Path) -> int:
