@@ -147,19 +147,18 @@ def predict(
                                "its manifest. Only for files you know."),
 ):
     """Tag every comment of survey exports with root causes and confidences."""
-    from .predict import FileSummary, default_jobs, input_files, predict_file
+    from .predict import FileSummary, default_jobs, input_files, plan_outputs, predict_file
 
     paths = input_files(files)
-    if out and len(paths) > 1:
-        raise InputError("--out names one file but there are several inputs; use --out-dir")
+    plan = plan_outputs(paths, out=out, fmt=fmt, out_dir=out_dir, long=long, sheet=sheet)
     model, model_path = _load_or_train_default(model_dir, trust)
     total = FileSummary(path=Path("."), out=Path("."))
-    for path in paths:
+    for path, target in plan:
         with _progress(path) as advance:
-            summary = predict_file(model, path, out=out, fmt=fmt, out_dir=out_dir, text_col=text_col,
+            summary = predict_file(model, path, out=target, fmt=fmt, text_col=text_col,
                                    score_col=score_col, id_col=id_col, long=long, redact=redact,
                                    sheet=sheet, jobs=jobs or default_jobs(), model_path=model_path,
-                                   trust=trust, on_progress=advance)
+                                   trust=trust, protect=tuple(paths), on_progress=advance)
         cols = summary.columns
         found = ", ".join(f"{kind} column {getattr(cols, kind)!r}" + (" (found by its header)"
                           if cols.found.get(kind) else "")

@@ -244,6 +244,10 @@ def load_model(path: str | Path = DEFAULT_MODEL, *, trust: bool = False) -> Mode
         if lib in saved and _minor(saved[lib]) != _minor(installed[lib]):
             raise InputError(f"the model was saved with {lib} {saved[lib]} but {installed[lib]} is "
                              f"installed; retrain it with `classify train --out {path}`", path=path)
+    if manifest and manifest.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"the model was saved in format {manifest.get('format_version')} but this "
+                         f"version of classify reads format {FORMAT_VERSION}; retrain it with "
+                         f"`classify train --out {path}`", path=path)
     try:
         payload = joblib.load(model_path)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means: retrain

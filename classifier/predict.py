@@ -208,11 +208,23 @@ def _output_frame(frame, cols: Columns, languages, proba, decided, labels, redac
         frame = frame.copy()
         frame[cols.text] = mask_many(frame[cols.text].tolist())
     result = add_prediction_columns(frame, languages, proba, decided, labels)
+    result[prediction_column("note", frame.columns)] = unclassifiable_reasons(frame[cols.text])
     if cols.score:
         scores = parse_scores(frame[cols.score])
         result[prediction_column("nps_score", frame.columns)] = scores.astype("Int64")
         result[prediction_column("nps_group", frame.columns)] = nps_group(scores)
     return result
+
+
+def unclassifiable_reasons(texts: pd.Series) -> list[str]:
+    """Why a comment got no category without the model deciding it: empty, or no words."""
+    from .language import too_short
+
+    reasons = []
+    for t in texts.tolist():
+        t = t if isinstance(t, str) else ""
+        reasons.append("empty comment" if not t.strip() else "too short to classify" if too_short(t) else "")
+    return reasons
 
 
 def _count(summary: FileSummary, frame, languages, decided, empty, labels, cols) -> None:
@@ -272,6 +284,33 @@ def input_files(paths: list[Path]) -> list[Path]:
         else:
             files.append(p)
     return files
+
+
+def plan_outputs(paths: list[Path], *, out: Path | None = None, fmt: str | None = None,
+                 out_dir: Path | None = None, long: bool = False,
+                 sheet: str | None = None) -> list[tuple[Path, Path]]:
+    """(input, output) pairs, checked before any model is loaded or trained.
+
+    Every input must open as a table; no output may be an input of the same run,
+    and no two inputs (say `a.csv` and `a.xlsx`) may write the same output.
+    """
+    if out and len(paths) > 1:
+        raise InputError("--out names one file but there are several inputs; use --out-dir")
+    fmt = output_format(Path(out) if out else Path("x.csv"), fmt)
+    plan = []
+    for path in paths:
+        open_table(path, sheet=sheet)
+        plan.append((path, Path(out) if out else default_output(path, fmt, out_dir, long)))
+    inputs = {p.resolve() for p in paths}
+    seen: dict[Path, Path] = {}
+    for path, target in plan:
+        if target.resolve() in inputs:
+            raise InputError("refusing to write the output over an input file", path=target)
+        if target.resolve() in seen:
+            raise InputError(f"{seen[target.resolve()]} and {path} would both write this output; "
+                             "use --out-dir or rename one", path=target)
+        seen[target.resolve()] = path
+    return plan
 
 
 def default_jobs() -> int:

@@ -65,6 +65,7 @@ def test_predict_writes_predictions_beside_the_input(survey, small_model_dir):
     assert {"language", "labels", "nps_score", "nps_group"} <= set(out.columns)
     assert out["nps_group"].tolist() == ["detractor", "promoter", "promoter", "detractor", "", "passive"]
     assert out["labels"][4] == "" and out["language"][4] == "unknown"        # empty comment
+    assert out["note"].tolist() == ["", "", "", "", "empty comment", ""]     # flagged with the reason
     assert "wait_time" in out["labels"][0]
     assert out["Hva er grunnen til din score?"][3].startswith("'=")          # formula neutralised
     assert "found by its header" in result.output and "Categories" in result.output
@@ -193,3 +194,24 @@ def test_drivers_needs_a_score_column(tmp_path, small_model_dir):
     pd.DataFrame({"kommentar": ["bra", "dårlig"]}).to_csv(path, index=False)
     result = run("drivers", path, "--model", small_model_dir)
     assert result.exit_code == 2 and "--score-col" in result.output
+
+
+def test_predict_refuses_to_write_over_another_input(survey, small_model_dir):
+    other = survey.with_name("survey.predictions.csv")
+    other.write_text("keep me", encoding="utf-8")
+    result = run("predict", survey, other, "--model", small_model_dir)
+    assert result.exit_code == 2 and "over an input" in result.output
+    assert other.read_text(encoding="utf-8") == "keep me"
+
+
+def test_predict_refuses_two_inputs_with_one_output(tmp_path, small_model_dir):
+    SURVEY.to_csv(tmp_path / "a.csv", index=False)
+    SURVEY.to_excel(tmp_path / "a.xlsx", index=False)
+    result = run("predict", tmp_path / "a.csv", tmp_path / "a.xlsx", "--model", small_model_dir)
+    assert result.exit_code == 2 and "would both write" in result.output
+    assert not (tmp_path / "a.predictions.csv").exists()
+
+
+def test_predict_checks_inputs_before_loading_a_model(tmp_path):
+    result = run("predict", tmp_path / "missing.csv", "--model", tmp_path / "no_model_here")
+    assert result.exit_code == 2 and "missing.csv: no such file" in result.output

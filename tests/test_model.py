@@ -103,3 +103,12 @@ def test_thresholds_are_tuned_per_label(small_model):
     thresholds = small_model.thresholds
     assert set(thresholds) == set(small_model.labels)
     assert len(set(thresholds.values())) > 1      # not one fixed 0.5 for all
+
+
+def test_a_model_in_another_format_version_is_refused(tmp_path, small_model):
+    save_model(small_model, tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    manifest["format_version"] = 0
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="format 0.*classify train"):
+        load_model(tmp_path)
