@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import drivers
@@ -163,6 +162,3 @@ def write_report(result: SurveyDrivers, out: Path, title: str, subtitle: str) ->
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
 
-
-def share(x: float) -> str:
-    return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"

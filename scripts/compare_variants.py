@@ -33,7 +33,7 @@ def main() -> None:
     rng = random.Random(0)
     texts = [synthetic_comment(rng) for _ in range(20_000)]
     print(f"{len(data)} comments, {len(data.codebook.ids)} labels, 5-fold CV, seed {args.seed}\n")
-    print(f"| variant | micro F1 | macro F1 | micro F1 no (nb+nn) | micro F1 sv | train s | predict/s |")
+    print("| variant | micro F1 | macro F1 | micro F1 no (nb+nn) | micro F1 sv | train s | predict/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.variants:
         t = time.perf_counter()
