@@ -105,7 +105,7 @@ def train(
     model = fit(labelled, variant=variant, seed=seed, folds=folds)
     save_model(model, out_dir)
     console.print(format_report(model.card["metrics"], model.labels, title="Cross-validated metrics:"),
-              highlight=False)
+                  highlight=False)
     console.print(f"\nSaved model to {out_dir}/ (model.joblib, manifest.json, model_card.md)")
 
 
@@ -119,7 +119,7 @@ def _load_or_train_default(model_dir: Optional[Path], trust: bool):
     path = model_dir or DEFAULT_MODEL
     if model_dir is None and not (path / MODEL_FILE).exists():
         err.print(f"No trained model in {path}; training the default model on {DEFAULT_DATA} "
-                  "first (once, about 30 s)...")
+                  "first (once, about 20 s)...")
         save_model(fit(load_labelled(DEFAULT_DATA)), path)
     return load_model(path, trust=trust), path
 
@@ -196,15 +196,15 @@ def _print_summary(total, model, n_files: int) -> None:
     names = model.codebook.display_names("en")
     n = max(total.rows, 1)
     console.print(f"\n{total.rows} comments in {n_files} file(s); {total.empty_comments} empty; "
-              f"{total.no_category} with no category", highlight=False)
+                  f"{total.no_category} with no category", highlight=False)
     console.print("Languages: " + ", ".join(f"{k} {v} ({100 * v / n:.0f}%)"
                                         for k, v in total.languages.most_common()), highlight=False)
     if total.scores_valid or total.scores_invalid:
         g = total.groups
         nps = 100 * (g["promoter"] - g["detractor"]) / max(total.scores_valid, 1)
         console.print(f"Scores: {total.scores_valid} valid, {total.scores_invalid} invalid or out of range; "
-                  f"NPS {nps:+.1f} (promoters {g['promoter']}, passives {g['passive']}, "
-                  f"detractors {g['detractor']})", highlight=False)
+                      f"NPS {nps:+.1f} (promoters {g['promoter']}, passives {g['passive']}, "
+                      f"detractors {g['detractor']})", highlight=False)
     table = RichTable(title="Categories", title_justify="left")
     table.add_column("category")
     table.add_column("name")
@@ -236,8 +236,7 @@ def evaluate(
     """Cross-validated metrics on the training data, or scores of a model on a labelled file."""
     from .dataset import load_labelled
     from .evaluate import evaluate_labelled, format_report
-    from .model import DEFAULT_DATA
-    from .model import train as fit
+    from .model import DEFAULT_DATA, cross_validated_metrics
 
     if data is not None:
         model, _ = _load_or_train_default(model_dir, trust)
@@ -248,7 +247,7 @@ def evaluate(
     else:
         labelled = load_labelled(train_data or DEFAULT_DATA, text_col=text_col, label_col=label_col)
         err.print(f"Cross-validating variant {variant!r} on {len(labelled)} comments ({folds} folds)...")
-        report = fit(labelled, variant=variant, seed=seed, folds=folds).card["metrics"]
+        report = cross_validated_metrics(labelled, variant=variant, seed=seed, folds=folds)
         labels = labelled.codebook.ids
         title = f"Cross-validated metrics ({variant}, {folds} folds, seed {seed}):"
     console.print(format_report(report, labels, title=title), highlight=False)

@@ -153,17 +153,33 @@ def prediction_column(name: str, existing) -> str:
 
 # --------------------------------------------------------------------------- training
 
+def _prepared(data: LabelledData, variant: str, seed: int):
+    """The untrained pipeline, the detected languages and the preprocessed texts.
+
+    The Preprocessor learns nothing, so it runs once for cross-validation and the fit.
+    """
+    pipeline = build_pipeline(variant, seed)
+    languages = lang_mod.detect(data.texts)
+    Xp = pipeline[0].transform(pd.DataFrame({"text": data.texts, "language": languages}))
+    return pipeline, languages, Xp
+
+
+def cross_validated_metrics(data: LabelledData, *, variant: str = DEFAULT_VARIANT, seed: int = 0,
+                            folds: int = 5) -> dict:
+    """Out-of-fold metrics of a variant on labelled data, without fitting a final model."""
+    from .evaluate import cross_validate
+
+    pipeline, languages, Xp = _prepared(data, variant, seed)
+    return cross_validate(pipeline, Xp, data.indicator(), data, languages, folds=folds, seed=seed)
+
+
 def train(data: LabelledData, *, variant: str = DEFAULT_VARIANT, seed: int = 0,
           evaluate: bool = True, folds: int = 5) -> Model:
     """Fit a model on labelled data; with `evaluate`, cross-validate it first for the card."""
     from .evaluate import cross_validate, model_card
 
-    pipeline = build_pipeline(variant, seed)
-    languages = lang_mod.detect(data.texts)
-    X = pd.DataFrame({"text": data.texts, "language": languages})
+    pipeline, languages, Xp = _prepared(data, variant, seed)
     Y = data.indicator()
-    prep = pipeline[0]
-    Xp = prep.transform(X)                  # stateless, so done once for CV and the final fit
     report = cross_validate(pipeline, Xp, Y, data, languages, folds=folds, seed=seed) if evaluate else None
     pipeline[1:].fit(Xp, Y)
     model = Model(pipeline, data.codebook, variant, seed)
