@@ -142,6 +142,8 @@ def predict(
     sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
     long: bool = typer.Option(False, "--long", help="One row per comment and label (for BI tools)."),
     redact: bool = typer.Option(False, "--redact", help="Mask personal data in the comment column of the output."),
+    nordic_csv: bool = typer.Option(False, "--nordic-csv", help="CSV as Excel in Norwegian/Swedish settings "
+                                    "reads it: `;` and decimal comma."),
     jobs: int = typer.Option(0, help="Worker processes for large files (0: one per core, at most 4)."),
     trust: bool = typer.Option(False, "--trust", help="Load a model file whose checksum does not match "
                                "its manifest. Only for files you know."),
@@ -158,7 +160,8 @@ def predict(
             summary = predict_file(model, path, out=target, fmt=fmt, text_col=text_col,
                                    score_col=score_col, id_col=id_col, long=long, redact=redact,
                                    sheet=sheet, jobs=jobs or default_jobs(), model_path=model_path,
-                                   trust=trust, protect=tuple(paths), on_progress=advance)
+                                   trust=trust, protect=tuple(paths), nordic_csv=nordic_csv,
+                                   on_progress=advance)
         cols = summary.columns
         found = ", ".join(f"{kind} column {getattr(cols, kind)!r}" + (" (found by its header)"
                           if cols.found.get(kind) else "")

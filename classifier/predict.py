@@ -143,7 +143,7 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
                  text_col: str | None = None, score_col: str | None = None, id_col: str | None = None,
                  long: bool = False, redact: bool = False, sheet: str | None = None,
                  jobs: int = 1, model_path: Path | None = None, trust: bool = False,
-                 chunk_rows: int = 20_000, protect: tuple[Path, ...] = (),
+                 chunk_rows: int = 20_000, protect: tuple[Path, ...] = (), nordic_csv: bool = False,
                  on_progress: Callable[[int], None] | None = None) -> FileSummary:
     """Tag every comment of a survey file and write the predictions file.
 
@@ -180,7 +180,7 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
             frame_queue.append((frame, texts))
             yield texts
 
-    with TableWriter(out_path, fmt, protect=(path, *protect)) as writer:
+    with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv) as writer:
         for languages, proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
             decided = model.pipeline[-1].decide(proba)

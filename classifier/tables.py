@@ -628,11 +628,16 @@ class TableWriter:
     temporary file is removed and no partial output is left behind, and an output
     that was there before is left as it was. CSV and XLSX cells (and column names)
     that a spreadsheet would run as formulas are neutralised.
+
+    `nordic_csv` writes CSV as Excel in Norwegian and Swedish settings reads it:
+    `;` between fields and a decimal comma (0,93), instead of `,` and `0.93`.
     """
 
-    def __init__(self, path: str | Path, fmt: str, *, protect: tuple[Path, ...] = ()):
+    def __init__(self, path: str | Path, fmt: str, *, protect: tuple[Path, ...] = (),
+                 nordic_csv: bool = False):
         self.path = Path(path)
         self.fmt = fmt
+        self.nordic_csv = nordic_csv
         resolved = self.path.resolve()
         if any(resolved == Path(p).resolve() for p in protect):
             raise InputError("refusing to write the output over an input file", path=self.path)
@@ -661,7 +666,8 @@ class TableWriter:
         if self.fmt == "csv":
             first = not self._header_written
             df.to_csv(self._tmp, mode="a", header=first, index=False,
-                      encoding="utf-8-sig" if first else "utf-8", lineterminator="\r\n")
+                      encoding="utf-8-sig" if first else "utf-8", lineterminator="\r\n",
+                      sep=";" if self.nordic_csv else ",", decimal="," if self.nordic_csv else ".")
             self._header_written = True
         elif self.fmt == "jsonl":
             with open(self._tmp, "a", encoding="utf-8") as fh:

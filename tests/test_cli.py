@@ -215,3 +215,12 @@ def test_predict_refuses_two_inputs_with_one_output(tmp_path, small_model_dir):
 def test_predict_checks_inputs_before_loading_a_model(tmp_path):
     result = run("predict", tmp_path / "missing.csv", "--model", tmp_path / "no_model_here")
     assert result.exit_code == 2 and "missing.csv: no such file" in result.output
+
+
+def test_predict_nordic_csv_for_excel_in_norwegian_and_swedish_settings(survey, small_model_dir, tmp_path):
+    out = tmp_path / "excel.csv"
+    assert run("predict", survey, "--model", small_model_dir, "--nordic-csv", "--out", out).exit_code == 0
+    df = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig")
+    assert len(df) == len(SURVEY) and df["prob_wait_time"].dtype == float
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("Respons-ID;Dato;Kanal;")
