@@ -187,11 +187,12 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
             # Empty as the model sees it (a comment that says "None" is a comment).
             empty = np.array([not t.strip() for t in texts], dtype=bool)
             decided[empty] = 0
-            _count(summary, frame, languages, decided, empty, labels, cols)
+            scores = parse_scores(frame[cols.score]) if cols.score else None
+            _count(summary, frame, scores, languages, decided, empty, labels, cols)
             if long:
-                writer.write(_long_form(frame, cols, languages, labels, decided, proba, model))
+                writer.write(_long_form(frame, scores, cols, languages, labels, decided, proba, model))
             else:
-                writer.write(_output_frame(frame, cols, languages, proba, decided, labels, redact))
+                writer.write(_output_frame(frame, scores, cols, languages, proba, decided, labels, redact))
             if on_progress:
                 on_progress(len(frame))
         if summary.rows and summary.empty_comments == summary.rows:
@@ -203,14 +204,13 @@ def _large(path: Path) -> bool:
     return path.stat().st_size > PARALLEL_MIN_ROWS * 100     # ~100 bytes a row in survey exports
 
 
-def _output_frame(frame, cols: Columns, languages, proba, decided, labels, redact) -> pd.DataFrame:
+def _output_frame(frame, scores, cols: Columns, languages, proba, decided, labels, redact) -> pd.DataFrame:
     if redact:
         frame = frame.copy()
         frame[cols.text] = mask_many(frame[cols.text].tolist())
     result = add_prediction_columns(frame, languages, proba, decided, labels)
     result[prediction_column("note", frame.columns)] = unclassifiable_reasons(frame[cols.text])
-    if cols.score:
-        scores = parse_scores(frame[cols.score])
+    if scores is not None:
         result[prediction_column("nps_score", frame.columns)] = scores.astype("Int64")
         result[prediction_column("nps_group", frame.columns)] = nps_group(scores)
     return result
@@ -227,26 +227,25 @@ def unclassifiable_reasons(texts: pd.Series) -> list[str]:
     return reasons
 
 
-def _count(summary: FileSummary, frame, languages, decided, empty, labels, cols) -> None:
+def _count(summary: FileSummary, frame, scores, languages, decided, empty, labels, cols) -> None:
     summary.rows += len(frame)
     summary.languages.update(languages)
     summary.empty_comments += int(empty.sum())
     for j, lab in enumerate(labels):
         summary.categories[lab] += int(decided[:, j].sum())
     summary.no_category += int(((decided.sum(axis=1) == 0) & ~empty).sum())
-    if cols.score:
+    if scores is not None:
         raw = frame[cols.score].astype(str).str.strip()
-        scores = parse_scores(frame[cols.score])
         valid = scores.notna()
         summary.scores_valid += int(valid.sum())
         summary.scores_invalid += int((~valid & (raw != "")).sum())
         summary.groups.update(nps_group(scores[valid]))
 
 
-def _long_form(frame, cols: Columns, languages, labels, decided, proba, model: Model) -> pd.DataFrame:
+def _long_form(frame, scores, cols: Columns, languages, labels, decided, proba, model: Model) -> pd.DataFrame:
     """One row per comment and assigned label (a comment with none gets one row, label empty)."""
     names = model.codebook.display_names("en")
-    groups = nps_group(parse_scores(frame[cols.score])).tolist() if cols.score else None
+    groups = nps_group(scores).tolist() if scores is not None else None
     ids = frame[cols.id].tolist() if cols.id else None
     rows = []
     for i, row_labels in enumerate(decided):
