@@ -111,6 +111,20 @@ def mask_text(text: str) -> str:
     return mask_numbers(text)
 
 
+# spaCy keeps every string it has seen in its vocabulary, so a worker that reads
+# millions of comments with fresh words (typos, names) grows without end. Past this
+# many strings the blank tokenizer is rebuilt (about 50 ms): memory stays flat.
+MAX_VOCAB_STRINGS = 50_000
+
+
+def _fresh_tokenizer(family: str):
+    nlp = _tokenizer(family)
+    if len(nlp.vocab.strings) > MAX_VOCAB_STRINGS:
+        _tokenizer.cache_clear()
+        nlp = _tokenizer(family)
+    return nlp
+
+
 @lru_cache(maxsize=None)
 def _tokenizer(family: str):
     import spacy
@@ -181,7 +195,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
             rows = [i for i, f in enumerate(families) if f == family]
             if not rows:
                 continue
-            docs = _tokenizer(family).pipe((masked[i] for i in rows), batch_size=self.batch_size)
+            docs = _fresh_tokenizer(family).pipe((masked[i] for i in rows), batch_size=self.batch_size)
             normalise = self._normaliser(family)
             for i, doc in zip(rows, docs):
                 out[i] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])

@@ -80,3 +80,15 @@ def test_is_a_clonable_picklable_transformer():
     assert clone(prep).get_params() == prep.get_params()
     again = pickle.loads(pickle.dumps(prep))
     assert list(again.transform(["Bra service"])) == list(prep.transform(["Bra service"]))
+
+
+def test_spacy_vocabulary_stays_bounded_on_endless_fresh_words(monkeypatch):
+    # Long runs see millions of new words; the tokenizer is rebuilt past a bound.
+    from classifier import preprocess
+
+    monkeypatch.setattr(preprocess, "MAX_VOCAB_STRINGS", 500)
+    prep = Preprocessor()
+    first = prep.transform([f"ventet ord{i} lenge" for i in range(2000)])
+    again = prep.transform([f"ventet ord{i} lenge" for i in range(2000)])
+    assert len(preprocess._tokenizer("no").vocab.strings) < 500 + 2100
+    assert list(first) == list(again)            # rebuilding changes nothing the model sees
