@@ -88,7 +88,12 @@ def test_spacy_vocabulary_stays_bounded_on_endless_fresh_words(monkeypatch):
 
     monkeypatch.setattr(preprocess, "MAX_VOCAB_STRINGS", 500)
     prep = Preprocessor()
-    batch = lambda start: [f"ventet ord{i} lenge" for i in range(start, start + 2000)]  # noqa: E731
+    def word(i):                                     # letters only: digits would become <num>
+        return "ord" + "".join("abcdefghij"[int(d)] for d in str(i))
+
+    def batch(start):
+        return [f"ventet {word(i)} lenge" for i in range(start, start + 2000)]
+
     first = prep.transform(batch(0))
     for start in (2000, 4000, 6000):                 # 6,000 fresh words after the first batch
         prep.transform(batch(start))
