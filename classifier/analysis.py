@@ -18,7 +18,8 @@ from . import drivers
 from .errors import InputError
 from .model import Model
 from .privacy import mask
-from .tables import TableWriter, find_column, open_table, parse_dates, parse_scores, require_column
+from .tables import (TableWriter, find_column, open_table, parse_dates, parse_scores, require_column,
+                     write_text_atomic)
 
 PERIODS = ("month", "week", "quarter")
 EXAMPLES_PER_CAUSE = 3
@@ -140,12 +141,8 @@ def write_driver_table(result: SurveyDrivers, out: Path, protect: tuple[Path, ..
     tidy = result.analysis.tidy()
     suffix = out.suffix.lower()
     if suffix == ".json":
-        if any(out.resolve() == Path(p).resolve() for p in protect):
-            raise InputError("refusing to write the output over an input file", path=out)
         records = json.loads(tidy.to_json(orient="records", force_ascii=False, date_format="iso"))
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(out)
+        write_text_atomic(out, json.dumps(records, ensure_ascii=False, indent=1), protect=protect)
         return
     fmt = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}.get(suffix)
     if fmt is None:
@@ -157,8 +154,6 @@ def write_driver_table(result: SurveyDrivers, out: Path, protect: tuple[Path, ..
 def write_report(result: SurveyDrivers, out: Path, title: str, subtitle: str) -> None:
     from .report import render_html
 
-    html = render_html(result.analysis, examples=result.examples, title=title, subtitle=subtitle)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
+    write_text_atomic(out, render_html(result.analysis, examples=result.examples, title=title,
+                                       subtitle=subtitle))
 

@@ -29,6 +29,7 @@ from .codebook import Codebook
 from .dataset import LabelledData
 from .errors import InputError
 from .features import WordwiseCharTfidf
+from .tables import write_text_atomic
 from .multilabel import CalibratedThresholdClassifier
 from .preprocess import Preprocessor
 
@@ -221,9 +222,9 @@ def save_model(model: Model, out_dir: str | Path) -> Path:
     manifest = {"format_version": FORMAT_VERSION, "model_file": MODEL_FILE,
                 "sha256": sha256_file(out_dir / MODEL_FILE), "versions": library_versions(),
                 "labels": model.labels, "variant": model.variant, "seed": model.seed}
-    _write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False))
-    _write_text(out_dir / CARD_JSON, json.dumps(model.card, indent=2, ensure_ascii=False))
-    _write_text(out_dir / CARD_MD, card_markdown(model.card))
+    write_text_atomic(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out_dir / CARD_JSON, json.dumps(model.card, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out_dir / CARD_MD, card_markdown(model.card) + "\n")
     return out_dir
 
 
@@ -286,8 +287,3 @@ def sha256_file(path: Path) -> str:
 def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)

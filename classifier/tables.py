@@ -29,7 +29,6 @@ from .errors import InputError
 CHUNK_ROWS = 50_000
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ""}
 OUTPUT_FORMATS = ("csv", "xlsx", "parquet", "jsonl")
 _SNIFF_BYTES = 256 * 1024
 
@@ -435,15 +434,6 @@ def _split(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
             yield part
 
 
-def read_labelled(path: str | Path) -> pd.DataFrame:
-    """A whole table in memory, raising InputError for a header with no rows."""
-    table = open_table(path)
-    df = table.read()
-    if df.empty:
-        raise InputError("has a header but no rows", path=path)
-    return df
-
-
 # --------------------------------------------------------------------------- columns
 
 # Headers are compared after lower-casing and folding spaces and punctuation.
@@ -732,6 +722,20 @@ class TableWriter:
                 self._sheet._writer.cleanup()
         except Exception:  # noqa: BLE001 - the first error is the one to report
             pass
+
+
+def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] = ()) -> None:
+    """Write a text file (JSON, HTML, a model card) whole or not at all, never over an input."""
+    path = Path(path)
+    if any(path.resolve() == Path(p).resolve() for p in protect):
+        raise InputError("refusing to write the output over an input file", path=path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _file_mode(path: Path) -> int:
