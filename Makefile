@@ -27,4 +27,4 @@ bench: $(BIN)/classify
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) models/default examples/*.predictions.* examples/report.html examples/drivers.csv
+	rm -rf $(VENV) examples/*.predictions.* examples/report.html examples/drivers.csv

@@ -1,4 +1,5 @@
 """The one exception type the CLI turns into a one-line message and exit code 2."""
+
 from __future__ import annotations
 
 
@@ -9,8 +10,7 @@ class InputError(Exception):
     column where they apply) and says what to do.
     """
 
-    def __init__(self, message: str, *, path: object = None, row: int | None = None,
-                 column: str | None = None):
+    def __init__(self, message: str, *, path: object = None, row: int | None = None, column: str | None = None):
         where = []
         if path is not None:
             where.append(str(path))

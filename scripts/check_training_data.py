@@ -1,7 +1,7 @@
 """Check the shipped training data against the rules of ../shared/codebook.md and DATA_CARD.md.
 
 Usage: python scripts/check_training_data.py [FILE_OR_DIR ...] [--codebook CSV] [--markdown]
-       (default: training_data/ and the codebook.csv in it)
+       (default: classifier/training_data/ and the codebook.csv in it)
 
 Prints every number that training_data/DATA_CARD.md shows - rows per file and language,
 label counts per category and language, label cardinality, score distribution and NPS,
@@ -11,22 +11,20 @@ columns, languages, scores or labels, exact duplicates after normalisation, near
 With --markdown the numbers come as the Markdown tables pasted into DATA_CARD.md.
 
 The category ids are read from the codebook file, never hard-coded here.
-tests/test_training_data.py loads this file with importlib and uses its `normalise`
-and `near_duplicates`, so the test and the printout judge duplicates the same way.
+Duplicates are judged by `classifier.model.duplicates`, as the integrity test judges them.
 """
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import CountVectorizer
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "training_data"
+from classifier.model.duplicates import exact_duplicates, near_duplicates, normalise  # noqa: F401
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "classifier" / "training_data"
 CODEBOOK_FILE = "codebook.csv"
 COLUMNS = ["id", "text", "lang", "score", "labels"]
 CODEBOOK_COLUMNS = ["id", "name_nb", "name_sv", "name_en", "definition"]
@@ -44,11 +42,7 @@ NEAR_DUP = 0.8             # Jaccard of character 5-gram shingles
 SHORT_WORDS, LONG_WORDS = 6, 60
 
 # Made-up personal data the writers put in on purpose (for the privacy filter). Heuristics.
-FIRST_NAMES = (
-    "Ahmed Anna Annika Arne Eirik Emma Erik Fatima Hanne Henrik Ingrid Johan Johanna Jonas Kalle "
-    "Kari Lene Lina Linda Line Linnea Maria Marius Mohammed Ola Olle Oskar Per Petra Sandra Sara "
-    "Sindre Siri Sofia Sofie Thomas"
-).split()
+FIRST_NAMES = ["Ahmed", "Anna", "Annika", "Arne", "Eirik", "Emma", "Erik", "Fatima", "Hanne", "Henrik", "Ingrid", "Johan", "Johanna", "Jonas", "Kalle", "Kari", "Lene", "Lina", "Linda", "Line", "Linnea", "Maria", "Marius", "Mohammed", "Ola", "Olle", "Oskar", "Per", "Petra", "Sandra", "Sara", "Sindre", "Siri", "Sofia", "Sofie", "Thomas"]
 PERSONAL_DATA = {
     "e-mail address": r"[\w.+-]+@[\w-]+\.[\w.]+",
     "phone number": r"(?:\+|00)4[67][\s-]?\d[\d\s-]{6,12}\d|\b0\d{1,3}[\s-]\d{2,3}[\s-]?\d{2,3}[\s-]?\d{2}\b"
@@ -88,55 +82,6 @@ def load(paths: list[Path]) -> pd.DataFrame:
 
 def split_labels(cell: str) -> list[str]:
     return [x.strip() for x in cell.split(";") if x.strip()]
-
-
-# ---------------------------------------------------------------- duplicates
-
-def normalise(text: str) -> str:
-    """Key for exact duplicates: NFKC, lower-case, whitespace collapsed, punctuation stripped at the ends.
-
-    "Bra!", " bra " and "BRA." are the same comment; "-", "..." and "" are too.
-    """
-    t = " ".join(unicodedata.normalize("NFKC", text).lower().split())
-    start, end = 0, len(t)
-    while start < end and (t[start].isspace() or unicodedata.category(t[start]).startswith("P")):
-        start += 1
-    while end > start and (t[end - 1].isspace() or unicodedata.category(t[end - 1]).startswith("P")):
-        end -= 1
-    return t[start:end]
-
-
-def exact_duplicates(texts: list[str]) -> list[tuple[int, int]]:
-    """(first, later) index pairs of comments that are equal after `normalise`."""
-    first: dict[str, int] = {}
-    pairs = []
-    for i, t in enumerate(texts):
-        key = normalise(t)
-        if key in first:
-            pairs.append((first[key], i))
-        else:
-            first[key] = i
-    return pairs
-
-
-def near_duplicates(texts: list[str], threshold: float = NEAR_DUP) -> list[tuple[int, int, float]]:
-    """Pairs whose character 5-gram shingle sets have Jaccard similarity above threshold.
-
-    Comments under 5 characters have no shingles and are never reported here: `exact_duplicates`
-    covers them.
-    """
-    vec = CountVectorizer(analyzer="char", ngram_range=(5, 5), binary=True, lowercase=True)
-    norm = [" ".join(t.lower().split()) for t in texts]
-    X = vec.fit_transform(norm).astype(np.int32)
-    sizes = np.asarray(X.sum(axis=1)).ravel()
-    inter = (X @ X.T).tocoo()
-    pairs = []
-    for i, j, v in zip(inter.row, inter.col, inter.data):
-        if i < j:
-            union = sizes[i] + sizes[j] - v
-            if union and v / union > threshold:
-                pairs.append((int(i), int(j), float(v / union)))
-    return pairs
 
 
 # ---------------------------------------------------------------- checks and numbers
@@ -325,7 +270,7 @@ def print_markdown(df: pd.DataFrame, codebook: pd.DataFrame, st: dict) -> None:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("paths", nargs="*", type=Path, help="comment files or folders (default: training_data/)")
+    ap.add_argument("paths", nargs="*", type=Path, help="comment files or folders (default: classifier/training_data/)")
     ap.add_argument("--codebook", type=Path, help="codebook CSV (default: codebook.csv next to the data)")
     ap.add_argument("--markdown", action="store_true", help="print the numbers as DATA_CARD.md tables")
     args = ap.parse_args(argv)

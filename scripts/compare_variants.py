@@ -1,6 +1,6 @@
 """Compare feature/classifier variants on the shipped training data.
 
-    python scripts/compare_variants.py [--data training_data] [--variants word word+char ...]
+    python scripts/compare_variants.py [--data classifier/training_data] [--variants word word+char ...]
 
 For each variant in classifier.model.VARIANTS: 5-fold cross-validated micro and
 macro F1 overall and per language family (the same numbers `classify evaluate
@@ -17,15 +17,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import synthetic_comment  # noqa: E402
+from bench import synthetic_comment
 
-from classifier import load_labelled, train  # noqa: E402
-from classifier.model import DEFAULT_DATA, VARIANTS  # noqa: E402
+from classifier import load_labelled, train
+from classifier.model.pipeline import VARIANTS
+from classifier.paths import shipped_data
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--data", default=str(shipped_data()))
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

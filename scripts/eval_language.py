@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from classifier import language
+from classifier.text import language
 
 FAMILY = {"nb": "no", "nn": "no", "da": "da", "sv": "sv", "en": "en", "unknown": "unknown"}
 

@@ -13,8 +13,21 @@ from __future__ import annotations
 import pytest
 
 from classifier import load_labelled, train
-from classifier.dataset import LabelledData
-from classifier.model import DEFAULT_DATA, save_model
+from classifier.model.dataset import LabelledData
+from classifier.model.store import save_model
+from classifier.paths import MODELS_ENV, shipped_data
+
+DEFAULT_DATA = shipped_data()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def models_home(tmp_path_factory):
+    """Every test keeps its models in a fresh folder, never in the user's data folder."""
+    home = tmp_path_factory.mktemp("models_home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv(MODELS_ENV, str(home))
+    yield home
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

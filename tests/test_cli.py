@@ -7,7 +7,9 @@ from typer.testing import CliRunner
 
 from classifier import __version__, load_labelled
 from classifier.cli import app
-from classifier.model import DEFAULT_DATA
+from classifier.paths import shipped_data
+
+DEFAULT_DATA = shipped_data()
 
 runner = CliRunner()
 
@@ -151,7 +153,7 @@ def test_train_single_label_column(tmp_path):
 
 def test_evaluate_on_a_labelled_file(small_model_dir, labelled):
     result = run("evaluate", "--data", labelled, "--model", small_model_dir)
-    assert result.exit_code == 0 and "Scores on" in result.output and "macro F1" in result.output
+    assert result.exit_code == 0 and "Scores of model small_model" in result.output and "macro F1" in result.output
 
 
 def test_evaluate_cross_validates_training_data(labelled):
@@ -164,7 +166,7 @@ def test_drivers_on_a_survey_with_every_output(survey, small_model_dir, tmp_path
                  "--by", "Kanal", "--period", "month", "--out", tmp_path / "d.csv",
                  "--html", tmp_path / "r.html")
     assert result.exit_code == 0, result.output
-    assert "NPS" in result.output and "(tagged by the model)" in result.output
+    assert "NPS" in result.output and "(tagged by model small_model" in result.output
     tidy = pd.read_csv(tmp_path / "d.csv")
     assert {"overall", "segment", "period"} <= set(tidy["level"])
     html = (tmp_path / "r.html").read_text()
@@ -184,7 +186,7 @@ def test_drivers_on_a_predictions_file_soft_and_corrected(survey, small_model_di
     preds = survey.with_name("survey.predictions.csv")
     result = run("drivers", preds, "--model", small_model_dir, "--soft", "--min-n", 1, "--n-boot", 20,
                  "--out", tmp_path / "d.csv")
-    assert result.exit_code == 0 and "(predictions from the file)" in result.output
+    assert result.exit_code == 0 and "(predictions from the file, model small_model" in result.output
     no_card = run("drivers", preds, "--model", small_model_dir, "--correct", "--n-boot", 20)
     assert no_card.exit_code == 2 and "cross-validated error rates" in no_card.output
 

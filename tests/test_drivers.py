@@ -1,4 +1,4 @@
-"""Behaviour of classifier.drivers, checked against numbers worked out by hand."""
+"""Behaviour of classifier.analysis.drivers, checked against numbers worked out by hand."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from scipy.stats import false_discovery_control, fisher_exact
 
-from classifier.drivers import analyze, benjamini_hochberg, nps_groups, rogan_gladen
+from classifier.model.model import ErrorRates
+from classifier.analysis.drivers import analyze, benjamini_hochberg, rogan_gladen
+from classifier.nps import group_codes as nps_groups
 
 # --------------------------------------------------------------------------- hand-worked fixture
 #
@@ -144,7 +146,7 @@ def test_permutation_estimate_is_close_and_adds_up_exactly():
     labels, scores = random_data(n=300, k=5, seed=4)
     exact = by_category(analyze(labels, scores, n_boot=0))["shapley"]
     estimate = analyze(labels, scores, n_boot=0, max_exact_categories=3, n_permutations=2000)
-    assert estimate.settings["shapley_method"].startswith("permutation")
+    assert estimate.settings.shapley_method.startswith("permutation")
     estimated = by_category(estimate)["shapley"]
     assert estimated.sum() == pytest.approx(exact.sum())
     assert np.abs(estimated - exact[estimated.index]).max() < 0.5
@@ -342,7 +344,7 @@ def test_error_rate_correction_by_hand():
     # B with sensitivity 0.9, specificity 0.6 (J = 0.5): overall 0.3 -> -0.2 -> 0;
     #   detractors 0.5 -> 0.2; passives 0 -> 0; promoters 0.25 -> 0
     #   without B: P 0.4, Pa 0.2, D 0.4 * 0.8 = 0.32 -> 100 * 0.08 / 0.92 = 200/23 -> impact -200/23
-    rates = {"A": {"sensitivity": 0.8, "specificity": 0.9}, "B": {"sensitivity": 0.9, "specificity": 0.6}}
+    rates = {"A": ErrorRates(0.8, 0.9), "B": ErrorRates(0.9, 0.6)}
     table = by_category(analyze(LABELS, SCORES, min_n=1, n_boot=0, error_rates=rates))
     a, b = table.loc["A"], table.loc["B"]
     assert a["corrected_prevalence"] == pytest.approx(3 / 7)
@@ -358,7 +360,7 @@ def test_error_rate_correction_by_hand():
 
 def test_error_rates_for_unknown_categories_are_rejected():
     with pytest.raises(ValueError, match="not in labels"):
-        analyze(LABELS, SCORES, n_boot=0, error_rates={"Z": {"sensitivity": 0.9, "specificity": 0.9}})
+        analyze(LABELS, SCORES, n_boot=0, error_rates={"Z": ErrorRates(0.9, 0.9)})
 
 
 # --------------------------------------------------------------------------- segments and trend

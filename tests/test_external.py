@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifier import load_labelled, train
-from classifier.dataset import LabelledData
+from classifier.model.dataset import LabelledData
 
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
 
@@ -19,7 +19,7 @@ def head(data: LabelledData, n: int) -> LabelledData:
 
 
 def macro_f1(model, test) -> float:
-    from classifier.evaluate import metrics
+    from classifier.model.metrics import metrics
 
     _, _, decided = model.predict_arrays(test.texts)
     return metrics(test.indicator(model.labels), decided, model.labels, ["x"] * len(test))["all"]["macro"]["f1"]

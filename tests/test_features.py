@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier.features import WordwiseCharTfidf
+from classifier.text.features import WordwiseCharTfidf
 
 DOCS = ["vent lenge kø", "ventetid <minutes> ikke svar", "vänt kö", "bra", "", "kø kø kø ventetid",
         "a", "hygg dame løst sak", "ikke løst sak <times>"]

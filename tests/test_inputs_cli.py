@@ -26,9 +26,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-import classifier.predict
+import classifier.tagging
 from classifier.cli import app
-from classifier.model import Model
+from classifier.paths import shipped_data
+from classifier.model.model import Model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NB_Q = "Hvor sannsynlig er det at du vil anbefale vår kundeservice til en venn eller kollega?"
@@ -267,7 +268,7 @@ def test_real_export(name, tmp_path, small_model, small_model_dir):
         assert "score column" not in said
     if id_col:
         assert f"id column {id_col!r}" in said
-    assert f"({len(rows)} rows)" in result.stdout
+    assert f"({len(rows)} rows, model small_model" in result.stdout
 
 
 def test_qualtrics_header_rows_are_not_responses(tmp_path, small_model_dir):
@@ -338,7 +339,7 @@ def test_long_parquet_when_the_first_chunk_has_no_label(tmp_path, small_model):
     """An empty first comment gives a chunk with no probability at all; Parquet still needs floats."""
     import pandas as pd
 
-    from classifier.predict import predict_file
+    from classifier.tagging import predict_file
 
     path = tmp_path / "svar.csv"
     path.write_text("id;Kommentar\n1;\n2;Ventet i en time i telefonkø\n3;Kjempehyggelig dame\n", encoding="utf-8")
@@ -349,7 +350,7 @@ def test_long_parquet_when_the_first_chunk_has_no_label(tmp_path, small_model):
 
 
 def test_a_comment_that_says_none_is_a_comment(tmp_path, small_model):
-    from classifier.predict import predict_file
+    from classifier.tagging import predict_file
 
     path = tmp_path / "svar.csv"
     path.write_text("id;Kommentar\n1;None\n2;nan\n3;\n", encoding="utf-8")
@@ -481,7 +482,7 @@ def _labelled(folder: Path, counts: dict[str, int], codebook: list[str] | None =
     import pandas as pd
 
     shipped = pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False)
-                        for p in sorted(Path("training_data").glob("[ns]*.csv")))
+                        for p in sorted(shipped_data().glob("[ns]*.csv")))
     texts = shipped["text"].tolist()
     rows, k = [], 0
     for label, n in counts.items():
@@ -543,12 +544,12 @@ def _long_survey(folder: Path, rows: int = 7, bad_row: int | None = None) -> Pat
 @pytest.fixture
 def tiny_chunks(monkeypatch):
     """Make the CLI read 2 rows at a time, so files of a few rows have several chunks."""
-    monkeypatch.setattr(classifier.predict, "predict_file",
-                        functools.partial(classifier.predict.predict_file, chunk_rows=2))
+    monkeypatch.setattr(classifier.tagging, "predict_file",
+                        functools.partial(classifier.tagging.predict_file, chunk_rows=2))
 
 
 def _fail_on_call(monkeypatch, n: int, exc: BaseException):
-    real = Model.predict_arrays
+    real = Model.probabilities
     calls = []
 
     def flaky(self, texts, languages=None):
@@ -556,7 +557,7 @@ def _fail_on_call(monkeypatch, n: int, exc: BaseException):
         if len(calls) == n:
             raise exc
         return real(self, texts, languages)
-    monkeypatch.setattr(Model, "predict_arrays", flaky)
+    monkeypatch.setattr(Model, "probabilities", flaky)
     return calls
 
 

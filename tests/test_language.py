@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifier.language import detect
+from classifier.text.language import detect
 
 EVAL = Path(__file__).parent / "data" / "language_eval.csv"
 

@@ -7,10 +7,11 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from classifier import load_model, save_model, train
-from classifier.dataset import LabelledData
+from classifier.model.dataset import LabelledData
 from classifier.errors import InputError
-from classifier.model import MANIFEST_FILE, MODEL_FILE, build_pipeline
-from classifier.codebook import Codebook
+from classifier.model.pipeline import build_pipeline
+from classifier.model.store import MANIFEST_FILE, MODEL_FILE
+from classifier.model.codebook import Codebook
 
 TEXTS_NB = ["ventet lenge i kø", "lang ventetid på telefon", "fikk ikke svar på mail på en uke",
             "hyggelig dame", "svært hyggelig og blid", "frekk og arrogant mann",

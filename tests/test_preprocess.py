@@ -4,7 +4,7 @@ import pickle
 import pytest
 from sklearn.base import clone
 
-from classifier.preprocess import Preprocessor, mask_numbers, mask_text
+from classifier.text.preprocess import Preprocessor, mask_numbers, mask_text
 
 
 def tokens(text, **options):
@@ -84,7 +84,7 @@ def test_is_a_clonable_picklable_transformer():
 
 def test_spacy_vocabulary_stays_bounded_on_endless_fresh_words(monkeypatch):
     # Long runs see millions of new words; the tokenizer is rebuilt past a bound.
-    from classifier import preprocess
+    from classifier.text import preprocess
 
     monkeypatch.setattr(preprocess, "MAX_VOCAB_STRINGS", 500)
     prep = Preprocessor()

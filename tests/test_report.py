@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifier.drivers import analyze
-from classifier.report import render_html
+from classifier.model.model import ErrorRates
+from classifier.analysis.drivers import analyze
+from classifier.analysis.report import render_html
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
 ATTACK = "<script>alert(1)</script>"
@@ -38,7 +39,7 @@ def full_report() -> str:
     labels, scores, channel, dates = survey()
     analysis = analyze(labels, scores, segments=channel, dates=dates, period="month", n_boot=200,
                        display_names={"slow": "Wait time", "kind": "Friendly <b>agent</b> & co"},
-                       error_rates={"slow": {"sensitivity": 0.9, "specificity": 0.95}})
+                       error_rates={"slow": ErrorRates(0.9, 0.95)})
     examples = {"slow": ["Ventet i 40 minutter", ATTACK, "Väntade länge", "a fourth one"]}
     return render_html(analysis, examples, title="NPS drivers <2024>", subtitle="Test & check")
 

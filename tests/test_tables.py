@@ -1,4 +1,4 @@
-"""classifier.tables: format sniffing, header shapes, cell parsing and safe writing, without a model."""
+"""classifier.files (reading, columns, writing) and classifier.nps: format sniffing, header shapes, cell parsing and safe writing, without a model."""
 from __future__ import annotations
 
 import csv
@@ -13,9 +13,11 @@ import pytest
 from openpyxl import load_workbook
 
 from classifier.errors import InputError
-from classifier.tables import (ONE_COLUMN, TableWriter, detect_delimiter, detect_encoding, find_column,
-                               neutralise_formulas, nps_group, open_table, parse_dates, parse_scores,
-                               require_column)
+from classifier.files.cells import parse_dates
+from classifier.files.columns import find_column, require_column
+from classifier.files.reading import ONE_COLUMN, detect_delimiter, detect_encoding, open_table
+from classifier.files.writing import TableWriter, neutralise_formulas
+from classifier.nps import nps_group, parse_scores
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -176,7 +178,7 @@ def test_errors_name_the_row_in_a_later_chunk(tmp_path):
 
 
 def test_rows_beyond_the_sniffed_sample_with_extra_fields(tmp_path, monkeypatch):
-    import classifier.tables as tables
+    import classifier.files.reading as tables
 
     monkeypatch.setattr(tables, "_SNIFF_BYTES", 64)
     body = "id;Kommentar\n" + "".join(f"{i};kommentar {i}\n" for i in range(20))
@@ -187,7 +189,7 @@ def test_rows_beyond_the_sniffed_sample_with_extra_fields(tmp_path, monkeypatch)
 
 
 def test_trailing_delimiters_after_a_row_longer_than_the_sample(tmp_path, monkeypatch):
-    import classifier.tables as tables
+    import classifier.files.reading as tables
 
     monkeypatch.setattr(tables, "_SNIFF_BYTES", 64)
     path = write(tmp_path, "id;Kommentar;Score\n1;" + "lang kommentar " * 20 + ";9;;\n2;Bra;10;;\n")

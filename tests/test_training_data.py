@@ -14,9 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from classifier.model import duplicates as check
+from classifier.paths import shipped_data
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "training_data"
-CHECKER = ROOT / "scripts" / "check_training_data.py"
+DATA = shipped_data()
 
 COLUMNS = ["id", "text", "lang", "score", "labels"]
 CODEBOOK_COLUMNS = ["id", "name_nb", "name_sv", "name_en", "definition"]
@@ -29,14 +31,6 @@ NPS = (15, 45)
 NEAR_DUP = 0.8
 
 
-def _checker():
-    spec = importlib.util.spec_from_file_location("check_training_data", CHECKER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _checker()
 
 
 @pytest.fixture(scope="module")

@@ -5,34 +5,31 @@ are streamed chunk by chunk, so memory stays flat however long the file is; with
 `jobs > 1` chunks are tagged by worker processes that each hold the model and
 send back only languages and probabilities (never spaCy objects).
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from . import predictions
 from .errors import InputError
-from .model import Model, add_prediction_columns, load_model, prediction_column
-from .privacy import mask_many
-from .tables import (TableWriter, find_column, nps_group, open_table, output_format,
-                     parse_scores, require_column)
+from .files.columns import Columns, resolve_columns
+from .files.reading import open_table
+from .files.writing import TableWriter, output_format, refuse_overwrite
+from .model.model import Model, clean_texts
+from .model.store import load_model
+from .nps import nps_group, nps_score, parse_scores
+from .text.privacy import mask_many
 
-PARALLEL_MIN_ROWS = 20_000     # below this, starting workers costs more than it saves
-
-
-@dataclass
-class Columns:
-    text: str
-    score: str | None = None
-    id: str | None = None
-    found: dict[str, bool] = field(default_factory=dict)   # kind -> found by itself (not given)
+PARALLEL_MIN_ROWS = 20_000  # below this, starting workers costs more than it saves
 
 
 @dataclass
@@ -49,7 +46,7 @@ class FileSummary:
     scores_invalid: int = 0
     groups: Counter = field(default_factory=Counter)
 
-    def add(self, other: "FileSummary") -> None:
+    def add(self, other: FileSummary) -> None:
         self.rows += other.rows
         self.languages.update(other.languages)
         self.categories.update(other.categories)
@@ -59,22 +56,9 @@ class FileSummary:
         self.scores_invalid += other.scores_invalid
         self.groups.update(other.groups)
 
-
-def resolve_columns(table, sample: pd.DataFrame, text_col=None, score_col=None, id_col=None) -> Columns:
-    """The comment, score and id columns: as given, or found by their headers."""
-    described = getattr(table, "descriptions", None)
-    if text_col:
-        text = require_column(table, text_col, "--text-col")
-    else:
-        text = find_column(table.columns, "text", sample, descriptions=described)
-        if text is None:
-            raise InputError("cannot tell which column holds the comments; use --text-col NAME. "
-                             f"Columns: {', '.join(table.columns)}", path=table.path)
-    score = (require_column(table, score_col, "--score-col") if score_col
-             else find_column(table.columns, "score", sample, exclude=(text,), descriptions=described))
-    ident = (require_column(table, id_col, "--id-col") if id_col
-             else find_column(table.columns, "id", sample, exclude=(text, score or "")))
-    return Columns(text, score, ident, {"text": not text_col, "score": not score_col, "id": not id_col})
+    @property
+    def nps(self) -> float:
+        return nps_score(promoters=self.groups["promoter"], detractors=self.groups["detractor"], n=self.scores_valid)
 
 
 def default_output(path: Path, fmt: str, out_dir: Path | None = None, long: bool = False) -> Path:
@@ -95,8 +79,7 @@ class ChunkTagger:
     def tag(self, chunks: Iterator[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
         if self.jobs <= 1:
             for texts in chunks:
-                languages, proba, _ = self.model.predict_arrays(texts)
-                yield languages, proba
+                yield self.model.probabilities(texts)
             return
         global _WORKER_MODEL
         if _fork_is_safe():
@@ -104,9 +87,12 @@ class ChunkTagger:
             _WORKER_MODEL = self.model
             pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("fork"))
         else:
-            pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"),
-                                       initializer=_init_worker,
-                                       initargs=(str(self._model_path), self._trust))
+            pool = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=mp.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(str(self._model_path), self._trust),
+            )
         with pool:
             # At most 2 chunks per worker in flight: results stay in order, memory stays flat.
             pending = []
@@ -134,17 +120,31 @@ def _init_worker(model_path: str, trust: bool) -> None:
 
 
 def _worker_tag(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    languages, proba, _ = _WORKER_MODEL.predict_arrays(texts)
+    languages, proba = _WORKER_MODEL.probabilities(texts)
     return languages, proba.astype(np.float32)
 
 
-def predict_file(model: Model, path: str | Path, *, out: str | Path | None = None,
-                 fmt: str | None = None, out_dir: str | Path | None = None,
-                 text_col: str | None = None, score_col: str | None = None, id_col: str | None = None,
-                 long: bool = False, redact: bool = False, sheet: str | None = None,
-                 jobs: int = 1, model_path: Path | None = None, trust: bool = False,
-                 chunk_rows: int = 20_000, protect: tuple[Path, ...] = (), nordic_csv: bool = False,
-                 on_progress: Callable[[int], None] | None = None) -> FileSummary:
+def predict_file(
+    model: Model,
+    path: str | Path,
+    *,
+    out: str | Path | None = None,
+    fmt: str | None = None,
+    out_dir: str | Path | None = None,
+    text_col: str | None = None,
+    score_col: str | None = None,
+    id_col: str | None = None,
+    long: bool = False,
+    redact: bool = False,
+    sheet: str | None = None,
+    jobs: int = 1,
+    model_path: Path | None = None,
+    trust: bool = False,
+    chunk_rows: int = 20_000,
+    protect: tuple[Path, ...] = (),
+    nordic_csv: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> FileSummary:
     """Tag every comment of a survey file and write the predictions file.
 
     The output keeps every input column and row in order and adds `language`,
@@ -175,24 +175,39 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
 
     def texts_of() -> Iterator[list[str]]:
         for frame in frames():
-            texts = [t if isinstance(t, str) else ("" if t is None or t != t else str(t))
-                     for t in frame[cols.text].tolist()]
+            texts = clean_texts(frame[cols.text].tolist())
             frame_queue.append((frame, texts))
             yield texts
 
+    names = model.codebook.display_names("en")
     with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv) as writer:
         for languages, proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
-            decided = model.pipeline[-1].decide(proba)
             # Empty as the model sees it (a comment that says "None" is a comment).
             empty = np.array([not t.strip() for t in texts], dtype=bool)
-            decided[empty] = 0
+            proba[empty] = 0.0
+            decided, notes = model.decide(texts, proba)
             scores = parse_scores(frame[cols.score]) if cols.score else None
             _count(summary, frame, scores, languages, decided, empty, labels, cols)
             if long:
-                writer.write(_long_form(frame, scores, cols, languages, labels, decided, proba, model))
+                writer.write(
+                    predictions.long(
+                        frame,
+                        languages,
+                        proba,
+                        decided,
+                        labels,
+                        names,
+                        id_col=cols.id,
+                        scores=scores,
+                        model_id=model.model_id,
+                    )
+                )
             else:
-                writer.write(_output_frame(frame, scores, cols, languages, proba, decided, labels, redact))
+                if redact:
+                    frame = frame.copy()
+                    frame[cols.text] = mask_many(frame[cols.text].tolist())
+                writer.write(predictions.wide(frame, languages, proba, decided, notes, labels, model.model_id, scores))
             if on_progress:
                 on_progress(len(frame))
         if summary.rows and summary.empty_comments == summary.rows:
@@ -201,30 +216,7 @@ def predict_file(model: Model, path: str | Path, *, out: str | Path | None = Non
 
 
 def _large(path: Path) -> bool:
-    return path.stat().st_size > PARALLEL_MIN_ROWS * 100     # ~100 bytes a row in survey exports
-
-
-def _output_frame(frame, scores, cols: Columns, languages, proba, decided, labels, redact) -> pd.DataFrame:
-    if redact:
-        frame = frame.copy()
-        frame[cols.text] = mask_many(frame[cols.text].tolist())
-    result = add_prediction_columns(frame, languages, proba, decided, labels)
-    result[prediction_column("note", frame.columns)] = unclassifiable_reasons(frame[cols.text])
-    if scores is not None:
-        result[prediction_column("nps_score", frame.columns)] = scores.astype("Int64")
-        result[prediction_column("nps_group", frame.columns)] = nps_group(scores)
-    return result
-
-
-def unclassifiable_reasons(texts: pd.Series) -> list[str]:
-    """Why a comment got no category without the model deciding it: empty, or no words."""
-    from .language import too_short
-
-    reasons = []
-    for t in texts.tolist():
-        t = t if isinstance(t, str) else ""
-        reasons.append("empty comment" if not t.strip() else "too short to classify" if too_short(t) else "")
-    return reasons
+    return path.stat().st_size > PARALLEL_MIN_ROWS * 100  # ~100 bytes a row in survey exports
 
 
 def _count(summary: FileSummary, frame, scores, languages, decided, empty, labels, cols) -> None:
@@ -242,41 +234,20 @@ def _count(summary: FileSummary, frame, scores, languages, decided, empty, label
         summary.groups.update(nps_group(scores[valid]))
 
 
-def _long_form(frame, scores, cols: Columns, languages, labels, decided, proba, model: Model) -> pd.DataFrame:
-    """One row per comment and assigned label (a comment with none gets one row, label empty)."""
-    names = model.codebook.display_names("en")
-    groups = nps_group(scores).tolist() if scores is not None else None
-    ids = frame[cols.id].tolist() if cols.id else None
-    rows = []
-    for i, row_labels in enumerate(decided):
-        base = {"row": int(frame.index[i]) + 1}
-        if ids is not None:
-            base["id"] = ids[i]
-        base["language"] = languages[i]
-        if groups is not None:
-            base["nps_group"] = groups[i]
-        assigned = np.flatnonzero(row_labels)
-        if len(assigned) == 0:
-            rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
-        for j in assigned:
-            rows.append({**base, "label": labels[j], "label_name": names[labels[j]],
-                         "probability": round(float(proba[i, j]), 4)})
-    long = pd.DataFrame(rows)
-    # A chunk where no comment got a label must still give Parquet a float column.
-    long["probability"] = long["probability"].astype(float)
-    return long
-
-
 def input_files(paths: list[Path]) -> list[Path]:
     """The files to tag: each file given, and the table files inside each folder given."""
     files = []
     for p in paths:
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
-                           # .xls too: open_table then says to save it as .xlsx, not "no files"
-                           and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls",
-                                                    ".parquet", ".pq"}
-                           and ".predictions" not in f.name)
+            found = sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file()
+                and not f.name.startswith(".")
+                # .xls too: open_table then says to save it as .xlsx, not "no files"
+                and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
+                and ".predictions" not in f.name
+            )
             if not found:
                 raise InputError("has no survey files (.csv, .xlsx, .parquet)", path=p)
             files += found
@@ -285,9 +256,15 @@ def input_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def plan_outputs(paths: list[Path], *, out: Path | None = None, fmt: str | None = None,
-                 out_dir: Path | None = None, long: bool = False,
-                 sheet: str | None = None) -> list[tuple[Path, Path]]:
+def plan_outputs(
+    paths: list[Path],
+    *,
+    out: Path | None = None,
+    fmt: str | None = None,
+    out_dir: Path | None = None,
+    long: bool = False,
+    sheet: str | None = None,
+) -> list[tuple[Path, Path]]:
     """(input, output) pairs, checked before any model is loaded or trained.
 
     Every input must open as a table; no output may be an input of the same run,
@@ -300,14 +277,14 @@ def plan_outputs(paths: list[Path], *, out: Path | None = None, fmt: str | None 
     for path in paths:
         open_table(path, sheet=sheet)
         plan.append((path, Path(out) if out else default_output(path, fmt, out_dir, long)))
-    inputs = {p.resolve() for p in paths}
     seen: dict[Path, Path] = {}
     for path, target in plan:
-        if target.resolve() in inputs:
-            raise InputError("refusing to write the output over an input file", path=target)
+        refuse_overwrite(target, paths)
         if target.resolve() in seen:
-            raise InputError(f"{seen[target.resolve()]} and {path} would both write this output; "
-                             "use --out-dir or rename one", path=target)
+            raise InputError(
+                f"{seen[target.resolve()]} and {path} would both write this output; use --out-dir or rename one",
+                path=target,
+            )
         seen[target.resolve()] = path
     return plan
 

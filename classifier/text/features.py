@@ -8,6 +8,7 @@ matrix D), cuts each *distinct* word into n-grams once (a word x n-gram matrix
 W), and multiplies: counts = D @ W. The result is identical to
 `TfidfVectorizer(analyzer="char_wb")` (a test checks it), several times faster.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,9 +32,10 @@ class WordwiseCharTfidf(TfidfVectorizer):
         for doc in raw_documents:
             indices.extend(words.setdefault(w, len(words)) for w in doc.split())
             indptr.append(len(indices))
-        doc_words = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), indices, indptr),
-                                  shape=(len(indptr) - 1, len(words)))
-        if not words:                       # an empty batch, or only empty comments
+        doc_words = sp.csr_matrix(
+            (np.ones(len(indices), dtype=self.dtype), indices, indptr), shape=(len(indptr) - 1, len(words))
+        )
+        if not words:  # an empty batch, or only empty comments
             return sp.csr_matrix((len(indptr) - 1, len(self.vocabulary_)), dtype=self.dtype)
         word_ngrams = CountVectorizer.transform(self, list(words))
         counts = (doc_words @ word_ngrams).tocsr()

@@ -4,31 +4,60 @@ Works with any codebook: a category id is simply a column name of ``labels``.
 NPS groups: 9-10 promoter, 7-8 passive, 0-6 detractor; NPS = %promoters - %detractors.
 See docs/drivers.md for every formula in plain words.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
+
+from ..nps import DETRACTOR, PASSIVE, PROMOTER, group_codes
+
+if TYPE_CHECKING:
+    from ..model.model import ErrorRates
 
 PERIODS = ("month", "week", "quarter")
 ROLES = ("detractor driver", "strength", "neutral", "low n")
 ALL = "All"
 MISSING_SEGMENT = "(missing)"
 
-DETRACTOR, PASSIVE, PROMOTER = 0, 1, 2
 # Memory budget for one chunk of bootstrap weights (resamples x rows, float64 cells).
 _BOOTSTRAP_CELLS_PER_CHUNK = 2_000_000
 # Memory budget for the soft-label subset products (subsets x rows).
 _SUBSET_CELLS_PER_CHUNK = 4_000_000
 
 SLICE_COLUMNS = [
-    "slice_n", "slice_nps", "slice_nps_ci_low", "slice_nps_ci_high",
-    "slice_promoter_share", "slice_passive_share", "slice_detractor_share", "slice_low_n",
+    "slice_n",
+    "slice_nps",
+    "slice_nps_ci_low",
+    "slice_nps_ci_high",
+    "slice_promoter_share",
+    "slice_passive_share",
+    "slice_detractor_share",
+    "slice_low_n",
 ]
+
+
+@dataclass(frozen=True)
+class DriverSettings:
+    """The options an analysis ran with, as the report and the tidy table state them."""
+
+    soft: bool
+    min_n: int
+    n_boot: int
+    seed: int
+    alpha: float
+    ci: float
+    period: str | None
+    categories: list
+    display_names: dict
+    shapley_method: str
+    error_rates: dict[str, ErrorRates] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +91,7 @@ class DriverAnalysis:
     trend: pd.DataFrame | None = None
     segment_trend: pd.DataFrame | None = None
     n_undated: int = 0
-    settings: dict = field(default_factory=dict)
+    settings: DriverSettings | None = None
 
     def tidy(self) -> pd.DataFrame:
         """One row per segment x period x category with every measure, for BI tools.
@@ -70,7 +99,7 @@ class DriverAnalysis:
         Overall rows carry segment "All" and period "All"; ``level`` says which cut
         a row belongs to ("overall", "segment", "period", "segment x period").
         """
-        overall = _with_slice_columns(self.table, self.overall, self.settings["min_n"])
+        overall = _with_slice_columns(self.table, self.overall, self.settings.min_n)
         layers = [overall.assign(level="overall", segment=ALL, period=ALL, period_start=pd.NaT)]
         if self.segments is not None:
             by_segment = self.segments[self.segments["segment"] != ALL]
@@ -107,7 +136,7 @@ def analyze(
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
-    error_rates: dict[str, dict[str, float]] | None = None,
+    error_rates: dict[str, ErrorRates] | None = None,
     segments: pd.Series | None = None,
     dates: pd.Series | None = None,
     period: str | None = None,
@@ -127,7 +156,7 @@ def analyze(
         respondents) are flagged ``low_n``; low-n categories are not ranked.
     n_boot, seed, ci : bootstrap resamples, random seed and interval level.
     alpha : false discovery rate for the Benjamini-Hochberg ``significant`` flag.
-    error_rates : {category: {"sensitivity": .., "specificity": ..}} from cross-validation;
+    error_rates : {category: ErrorRates} from cross-validation;
         adds prevalence and impact corrected for classifier error (Rogan-Gladen).
     segments : optional segment per row (channel, department, language, ...).
     dates, period : parsed dates (NaT allowed) and "month", "week" or "quarter".
@@ -146,7 +175,7 @@ def analyze(
     valid = ~np.isnan(score_values)
     if not valid.any():
         raise ValueError("no row has a valid score")
-    groups = nps_groups(score_values[valid])
+    groups = group_codes(score_values[valid])
     membership = membership[valid]
 
     summary, table = _analyze_slice(groups, membership, categories, names, options, np.random.default_rng(seed))
@@ -164,22 +193,25 @@ def analyze(
         segments=None if segment_keys is None else _segments_frame(slicer, segment_keys, table, overall),
         trend=None if period_starts is None else slicer.frame({"period_start": period_starts}, layer=2),
         segment_trend=(
-            None if segment_keys is None or period_starts is None
+            None
+            if segment_keys is None or period_starts is None
             else slicer.frame({"segment": segment_keys, "period_start": period_starts}, layer=3)
         ),
         n_undated=0 if period_starts is None else int(pd.isna(period_starts).sum()),
-        settings={
-            "soft": soft, "min_n": min_n, "n_boot": n_boot, "seed": seed, "alpha": alpha, "ci": ci,
-            "period": period, "categories": categories, "display_names": names,
-            "shapley_method": _shapley_method(len(categories), options),
-            "error_rates": error_rates,
-        },
+        settings=DriverSettings(
+            soft=soft,
+            min_n=min_n,
+            n_boot=n_boot,
+            seed=seed,
+            alpha=alpha,
+            ci=ci,
+            period=period,
+            categories=categories,
+            display_names=names,
+            shapley_method=_shapley_method(len(categories), options),
+            error_rates=error_rates,
+        ),
     )
-
-
-def nps_groups(scores: np.ndarray) -> np.ndarray:
-    """0 = detractor (0-6), 1 = passive (7-8), 2 = promoter (9-10)."""
-    return np.select([scores >= 9, scores >= 7], [PROMOTER, PASSIVE], DETRACTOR)
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
@@ -208,8 +240,9 @@ def rogan_gladen(observed: np.ndarray | float, sensitivity: float, specificity: 
     return np.clip((np.asarray(observed, dtype=float) + specificity - 1) / youden, 0.0, 1.0)
 
 
-def driver_sentences(table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95,
-                     n_drivers: int = 5, n_strengths: int = 2) -> list[str]:
+def driver_sentences(
+    table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95, n_drivers: int = 5, n_strengths: int = 2
+) -> list[str]:
     """Plain sentences for the top detractor drivers, then the top strengths."""
     level = f"{ci * 100:g}% CI"
     base = f"against {_percent(overall.detractor_share)} overall"
@@ -222,8 +255,9 @@ def driver_sentences(table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95,
         for row in drivers.itertuples()
     ]
     if drivers.empty:
-        sentences.append("No category is significantly linked to detractors "
-                         "(Benjamini-Hochberg false discovery rate control).")
+        sentences.append(
+            "No category is significantly linked to detractors (Benjamini-Hochberg false discovery rate control)."
+        )
     sentences += [
         f"{row.display_name}: mentioned by {_percent(row.mention_share)} of comments; "
         f"{_percent(row.detractor_share)} of them are detractors {base}; removing them would lower "
@@ -259,8 +293,12 @@ def _aligned(series: pd.Series, index: pd.Index, name: str) -> pd.Series:
         raise TypeError(f"{name} must be a pandas Series")
     if series.index.equals(index):
         return series
-    same_rows = (len(series) == len(index) and index.is_unique and series.index.is_unique
-                 and index.difference(series.index).empty)
+    same_rows = (
+        len(series) == len(index)
+        and index.is_unique
+        and series.index.is_unique
+        and index.difference(series.index).empty
+    )
     if not same_rows:
         raise ValueError(f"{name} must have the same index as labels")
     return series.reindex(index)
@@ -273,8 +311,9 @@ def _check_score_range(scores: np.ndarray) -> None:
         raise ValueError(f"scores must be whole numbers 0-10 or NaN; found {sorted(set(bad))[:5]}")
 
 
-def _check_options(min_n: int, n_boot: int, alpha: float, ci: float, period: str | None,
-                   dates: pd.Series | None) -> None:
+def _check_options(
+    min_n: int, n_boot: int, alpha: float, ci: float, period: str | None, dates: pd.Series | None
+) -> None:
     if min_n < 0 or n_boot < 0:
         raise ValueError("min_n and n_boot must be >= 0")
     if not (0 < alpha < 1 and 0 < ci < 1):
@@ -294,8 +333,14 @@ def _default_display_name(category: object) -> str:
 # --------------------------------------------------------------------------- one slice
 
 
-def _analyze_slice(groups: np.ndarray, membership: np.ndarray, categories: list, names: dict,
-                   options: _Options, rng: np.random.Generator) -> tuple[NpsSummary, pd.DataFrame]:
+def _analyze_slice(
+    groups: np.ndarray,
+    membership: np.ndarray,
+    categories: list,
+    names: dict,
+    options: _Options,
+    rng: np.random.Generator,
+) -> tuple[NpsSummary, pd.DataFrame]:
     """All measures for one set of respondents (everyone, one segment, one period...)."""
     promoter = (groups == PROMOTER).astype(float)
     detractor = (groups == DETRACTOR).astype(float)
@@ -314,32 +359,38 @@ def _analyze_slice(groups: np.ndarray, membership: np.ndarray, categories: list,
     p_values = _fisher_p_values(mentions, mention_detractors, n, n_detractors, options.soft)
     q_values = benjamini_hochberg(p_values)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table = pd.DataFrame({
-            "category": categories,
-            "display_name": [names[c] for c in categories],
-            "mentions": mentions if options.soft else mentions.round().astype(int),
-            "mention_share": mentions / n,
-            "nps_within": point["nps_within"][0],
-            "nps_within_ci_low": within_low,
-            "nps_within_ci_high": within_high,
-            "promoter_share": mention_promoters / mentions,
-            "passive_share": (mentions - mention_promoters - mention_detractors) / mentions,
-            "detractor_share": mention_detractors / mentions,
-            "share_of_all_detractors": mention_detractors / n_detractors,
-            "detractor_lift": (mention_detractors / mentions) / (n_detractors / n),
-            "impact": point["impact"][0],
-            "impact_ci_low": impact_low,
-            "impact_ci_high": impact_high,
-            "shapley": _shapley(promoter - detractor, membership, options, rng),
-            "p_value": p_values,
-            "q_value": q_values,
-            "significant": q_values < options.alpha,
-            "low_n": mentions < options.min_n,
-        })
+        table = pd.DataFrame(
+            {
+                "category": categories,
+                "display_name": [names[c] for c in categories],
+                "mentions": mentions if options.soft else mentions.round().astype(int),
+                "mention_share": mentions / n,
+                "nps_within": point["nps_within"][0],
+                "nps_within_ci_low": within_low,
+                "nps_within_ci_high": within_high,
+                "promoter_share": mention_promoters / mentions,
+                "passive_share": (mentions - mention_promoters - mention_detractors) / mentions,
+                "detractor_share": mention_detractors / mentions,
+                "share_of_all_detractors": mention_detractors / n_detractors,
+                "detractor_lift": (mention_detractors / mentions) / (n_detractors / n),
+                "impact": point["impact"][0],
+                "impact_ci_low": impact_low,
+                "impact_ci_high": impact_high,
+                "shapley": _shapley(promoter - detractor, membership, options, rng),
+                "p_value": p_values,
+                "q_value": q_values,
+                "significant": q_values < options.alpha,
+                "low_n": mentions < options.min_n,
+            }
+        )
     summary = NpsSummary(
-        n=int(round(n)), n_excluded=0, nps=float(point["nps"][0]),
-        nps_ci_low=float(nps_low), nps_ci_high=float(nps_high),
-        promoter_share=float(n_promoters / n), passive_share=float((n - n_promoters - n_detractors) / n),
+        n=int(round(n)),
+        n_excluded=0,
+        nps=float(point["nps"][0]),
+        nps_ci_low=float(nps_low),
+        nps_ci_high=float(nps_high),
+        promoter_share=float(n_promoters / n),
+        passive_share=float((n - n_promoters - n_detractors) / n),
         detractor_share=float(n_detractors / n),
     )
     return summary, _ranked(table)
@@ -348,8 +399,16 @@ def _analyze_slice(groups: np.ndarray, membership: np.ndarray, categories: list,
 def _design_matrix(promoter: np.ndarray, detractor: np.ndarray, membership: np.ndarray) -> np.ndarray:
     """Columns whose (weighted) sums give every count: one matrix product per resample chunk."""
     ones = np.ones((len(promoter), 1))
-    return np.hstack([ones, promoter[:, None], detractor[:, None], membership,
-                      membership * promoter[:, None], membership * detractor[:, None]])
+    return np.hstack(
+        [
+            ones,
+            promoter[:, None],
+            detractor[:, None],
+            membership,
+            membership * promoter[:, None],
+            membership * detractor[:, None],
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -365,8 +424,9 @@ class _Counts:
 
     @classmethod
     def from_sums(cls, sums: np.ndarray, k: int) -> _Counts:
-        return cls(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3:3 + k],
-                   sums[:, 3 + k:3 + 2 * k], sums[:, 3 + 2 * k:])
+        return cls(
+            sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3 : 3 + k], sums[:, 3 + k : 3 + 2 * k], sums[:, 3 + 2 * k :]
+        )
 
     def measures(self) -> dict[str, np.ndarray]:
         """NPS, NPS among the mentions, and impact = NPS(all) - NPS(without the mentions)."""
@@ -374,8 +434,7 @@ class _Counts:
         mention_net = self.mention_promoters - self.mention_detractors
         nps = 100 * _divide(net, self.n)
         without = 100 * _divide(net[:, None] - mention_net, self.n[:, None] - self.mentions)
-        return {"nps": nps, "nps_within": 100 * _divide(mention_net, self.mentions),
-                "impact": nps[:, None] - without}
+        return {"nps": nps, "nps_within": 100 * _divide(mention_net, self.mentions), "impact": nps[:, None] - without}
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -385,8 +444,9 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(empty, np.nan, numerator / np.where(empty, 1.0, denominator))
 
 
-def _fisher_p_values(mentions: np.ndarray, mention_detractors: np.ndarray, n: float,
-                     n_detractors: float, soft: bool) -> np.ndarray:
+def _fisher_p_values(
+    mentions: np.ndarray, mention_detractors: np.ndarray, n: float, n_detractors: float, soft: bool
+) -> np.ndarray:
     """Two-sided Fisher exact test of detractor vs not, by mentions vs not.
 
     Soft labels give fractional counts; the test then uses the rounded expected counts.
@@ -421,15 +481,12 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _bootstrap_measures(design: np.ndarray, k: int, n_boot: int,
-                        rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _bootstrap_measures(design: np.ndarray, k: int, n_boot: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Measures on ``n_boot`` resamples of the respondents (with replacement)."""
     n = design.shape[0]
     if n_boot == 0:
-        return {"nps": np.full(1, np.nan), "nps_within": np.full((1, k), np.nan),
-                "impact": np.full((1, k), np.nan)}
-    chunks = [_Counts.from_sums(weights @ design, k).measures()
-              for weights in _resample_weights(rng, n, n_boot)]
+        return {"nps": np.full(1, np.nan), "nps_within": np.full((1, k), np.nan), "impact": np.full((1, k), np.nan)}
+    chunks = [_Counts.from_sums(weights @ design, k).measures() for weights in _resample_weights(rng, n, n_boot)]
     return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0]}
 
 
@@ -464,8 +521,7 @@ def _shapley_method(k: int, options: _Options) -> str:
     return f"permutation estimate ({options.n_permutations} permutations)"
 
 
-def _shapley(signed: np.ndarray, membership: np.ndarray, options: _Options,
-             rng: np.random.Generator) -> np.ndarray:
+def _shapley(signed: np.ndarray, membership: np.ndarray, options: _Options, rng: np.random.Generator) -> np.ndarray:
     """Shapley values of the game v(S) = NPS(all) - NPS(rows mentioning none of S).
 
     ``signed`` is +1 for promoters, -1 for detractors, 0 for passives. The values add
@@ -475,8 +531,7 @@ def _shapley(signed: np.ndarray, membership: np.ndarray, options: _Options,
     k = membership.shape[1]
     if k > options.max_exact_categories:
         return _shapley_permutations(signed, membership, options.n_permutations, rng)
-    values = (_coalition_values_soft(signed, membership) if options.soft
-              else _coalition_values_hard(signed, membership))
+    values = _coalition_values_soft(signed, membership) if options.soft else _coalition_values_hard(signed, membership)
     return _shapley_from_values(values, k)
 
 
@@ -501,14 +556,14 @@ def _coalition_values_soft(signed: np.ndarray, membership: np.ndarray) -> np.nda
     keep = 1 - membership
     chunk = max(1, _SUBSET_CELLS_PER_CHUNK // size)
     for start in range(0, n, chunk):
-        block = keep[start:start + chunk]
+        block = keep[start : start + chunk]
         products = np.empty((size, block.shape[0]))
         products[0] = 1.0
         for j in range(k):  # doubling: subsets with bit j set follow those without it
             half = 1 << j
-            np.multiply(products[:half], block[:, j], out=products[half:2 * half])
+            np.multiply(products[:half], block[:, j], out=products[half : 2 * half])
         count += products.sum(axis=1)
-        net += products @ signed[start:start + chunk]
+        net += products @ signed[start : start + chunk]
     nps_without = 100 * _divide(net, count)
     return nps_without[0] - nps_without
 
@@ -526,8 +581,9 @@ def _shapley_from_values(values: np.ndarray, k: int) -> np.ndarray:
     """phi_i = sum over S without i of |S|!(k-|S|-1)!/k! * (v(S + i) - v(S))."""
     subsets = np.arange(1 << k)
     size = sum((subsets >> bit) & 1 for bit in range(k))
-    weight_by_size = np.array([math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k)
-                               for s in range(k)] + [0.0])
+    weight_by_size = np.array(
+        [math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k) for s in range(k)] + [0.0]
+    )
     weights = weight_by_size[size]
     shapley = np.empty(k)
     for i in range(k):
@@ -537,8 +593,9 @@ def _shapley_from_values(values: np.ndarray, k: int) -> np.ndarray:
     return shapley
 
 
-def _shapley_permutations(signed: np.ndarray, membership: np.ndarray, n_permutations: int,
-                          rng: np.random.Generator) -> np.ndarray:
+def _shapley_permutations(
+    signed: np.ndarray, membership: np.ndarray, n_permutations: int, rng: np.random.Generator
+) -> np.ndarray:
     """Monte-Carlo Shapley: average marginal contributions over random category orders.
 
     Each permutation's contributions add up to v(all) exactly, so the average does too.
@@ -561,8 +618,13 @@ def _shapley_permutations(signed: np.ndarray, membership: np.ndarray, n_permutat
 # --------------------------------------------------------------------------- error correction
 
 
-def _with_corrected_prevalence(table: pd.DataFrame, groups: np.ndarray, membership: np.ndarray,
-                               categories: list, error_rates: dict[str, dict[str, float]]) -> pd.DataFrame:
+def _with_corrected_prevalence(
+    table: pd.DataFrame,
+    groups: np.ndarray,
+    membership: np.ndarray,
+    categories: list,
+    error_rates: dict[str, ErrorRates],
+) -> pd.DataFrame:
     """Add prevalence (overall and per NPS group) and impact corrected with Rogan-Gladen.
 
     ``categories`` gives the column order of ``membership`` (the table itself is sorted).
@@ -573,8 +635,7 @@ def _with_corrected_prevalence(table: pd.DataFrame, groups: np.ndarray, membersh
     column = {c: j for j, c in enumerate(categories)}
     group_share = np.array([(groups == g).mean() for g in (DETRACTOR, PASSIVE, PROMOTER)])
     rows = [
-        _corrected_row(error_rates[c], groups, membership[:, column[c]], group_share)
-        if c in error_rates else {}
+        _corrected_row(error_rates[c], groups, membership[:, column[c]], group_share) if c in error_rates else {}
         for c in table["category"]
     ]
     corrected = pd.DataFrame(rows, columns=CORRECTED_COLUMNS, index=table.index).astype(float)
@@ -582,18 +643,24 @@ def _with_corrected_prevalence(table: pd.DataFrame, groups: np.ndarray, membersh
 
 
 CORRECTED_COLUMNS = [
-    "corrected_prevalence", "corrected_prevalence_detractors", "corrected_prevalence_passives",
-    "corrected_prevalence_promoters", "corrected_nps_within", "corrected_impact",
+    "corrected_prevalence",
+    "corrected_prevalence_detractors",
+    "corrected_prevalence_passives",
+    "corrected_prevalence_promoters",
+    "corrected_nps_within",
+    "corrected_impact",
 ]
 
 
-def _corrected_row(rates: dict[str, float], groups: np.ndarray, mentioned: np.ndarray,
-                   group_share: np.ndarray) -> dict[str, float]:
-    sensitivity, specificity = rates["sensitivity"], rates["specificity"]
+def _corrected_row(
+    rates: dict[str, float], groups: np.ndarray, mentioned: np.ndarray, group_share: np.ndarray
+) -> dict[str, float]:
+    sensitivity, specificity = rates.sensitivity, rates.specificity
     if not (0 <= sensitivity <= 1 and 0 <= specificity <= 1):
         raise ValueError("sensitivity and specificity must lie in [0, 1]")
-    observed = np.array([mentioned[groups == g].mean() if (groups == g).any() else 0.0
-                         for g in (DETRACTOR, PASSIVE, PROMOTER)])
+    observed = np.array(
+        [mentioned[groups == g].mean() if (groups == g).any() else 0.0 for g in (DETRACTOR, PASSIVE, PROMOTER)]
+    )
     # Scores are taken as right; only the category labels are corrected, within each NPS group.
     true = rogan_gladen(observed, sensitivity, specificity) * (group_share > 0)
     signs = np.array([-1.0, 0.0, 1.0])
@@ -635,8 +702,9 @@ class _Slicer:
             rows = usable[positions]
             # Own stream per slice: results do not depend on which other cuts were asked for.
             rng = np.random.default_rng([self.seed, layer, number])
-            summary, table = _analyze_slice(self.groups[rows], self.membership[rows], self.categories,
-                                            self.names, self.options, rng)
+            summary, table = _analyze_slice(
+                self.groups[rows], self.membership[rows], self.categories, self.names, self.options, rng
+            )
             key_values = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
             frames.append(_with_slice_columns(table, summary, self.options.min_n).assign(**key_values))
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(keys))
@@ -647,21 +715,26 @@ class _Slicer:
 
 
 def _segments_frame(slicer: _Slicer, keys: np.ndarray, table: pd.DataFrame, overall: NpsSummary) -> pd.DataFrame:
-    """"All" first, then segments from largest to smallest."""
+    """ "All" first, then segments from largest to smallest."""
     per_segment = slicer.frame({"segment": keys}, layer=1)
     per_segment = per_segment.sort_values(["slice_n", "segment"], ascending=[False, True], kind="stable")
-    everyone = _with_slice_columns(table.drop(columns=CORRECTED_COLUMNS, errors="ignore"), overall,
-                                   slicer.options.min_n)
+    everyone = _with_slice_columns(
+        table.drop(columns=CORRECTED_COLUMNS, errors="ignore"), overall, slicer.options.min_n
+    )
     everyone.insert(0, "segment", ALL)
     return pd.concat([everyone, per_segment], ignore_index=True)
 
 
 def _with_slice_columns(table: pd.DataFrame, summary: NpsSummary, min_n: int) -> pd.DataFrame:
     slice_values = {
-        "slice_n": summary.n, "slice_nps": summary.nps,
-        "slice_nps_ci_low": summary.nps_ci_low, "slice_nps_ci_high": summary.nps_ci_high,
-        "slice_promoter_share": summary.promoter_share, "slice_passive_share": summary.passive_share,
-        "slice_detractor_share": summary.detractor_share, "slice_low_n": summary.n < min_n,
+        "slice_n": summary.n,
+        "slice_nps": summary.nps,
+        "slice_nps_ci_low": summary.nps_ci_low,
+        "slice_nps_ci_high": summary.nps_ci_high,
+        "slice_promoter_share": summary.promoter_share,
+        "slice_passive_share": summary.passive_share,
+        "slice_detractor_share": summary.detractor_share,
+        "slice_low_n": summary.n < min_n,
     }
     return table.assign(**slice_values)[SLICE_COLUMNS + list(table.columns)]
 
@@ -692,7 +765,7 @@ def _period_label(start: pd.Timestamp, period: str) -> str:
 
 
 def _interval(low: float, high: float, level: str) -> str:
-    """" (95% CI 3.9 to 8.4)", or nothing when there was no bootstrap."""
+    """ " (95% CI 3.9 to 8.4)", or nothing when there was no bootstrap."""
     return "" if np.isnan(low) or np.isnan(high) else f" ({level} {low:.1f} to {high:.1f})"
 
 

@@ -2,6 +2,7 @@
 
 Charts are hand-written SVG so the page opens offline, prints well and needs no plotting library.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,12 +12,16 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from classifier.drivers import DriverAnalysis, NpsSummary
+from .drivers import DriverAnalysis, DriverSettings, NpsSummary
 
 GROUP_COLOURS = {"promoters": "#009E73", "passives": "#BDBDBD", "detractors": "#D55E00"}
 ROLE_COLOURS = {"detractor driver": "#D55E00", "strength": "#009E73", "neutral": "#52667A", "low n": "#B8B8B8"}
-ROLE_LABELS = {"detractor driver": "Detractor driver", "strength": "Strength",
-               "neutral": "Not significant", "low n": "Too few mentions"}
+ROLE_LABELS = {
+    "detractor driver": "Detractor driver",
+    "strength": "Strength",
+    "neutral": "Not significant",
+    "low n": "Too few mentions",
+}
 LINE_COLOURS = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9"]
 CHART_WIDTH = 960
 LABEL_WIDTH = 250
@@ -24,8 +29,12 @@ N_TOP_CAUSES = 5
 N_EXAMPLES = 3
 
 
-def render_html(analysis: DriverAnalysis, examples: dict[str, list[str]] | None = None,
-                title: str = "What drives our NPS", subtitle: str = "Customer-service survey comments") -> str:
+def render_html(
+    analysis: DriverAnalysis,
+    examples: dict[str, list[str]] | None = None,
+    title: str = "What drives our NPS",
+    subtitle: str = "Customer-service survey comments",
+) -> str:
     """The whole report as one HTML string; the caller writes it to a file.
 
     ``examples`` maps category ids to comments that are already masked; up to three are
@@ -35,9 +44,11 @@ def render_html(analysis: DriverAnalysis, examples: dict[str, list[str]] | None 
         _headline(analysis),
         _key_findings(analysis),
         _section("Impact on NPS per cause", _impact_intro(analysis), _forest_plot(analysis)),
-        _section("Promoters, passives and detractors per cause",
-                 "<p>How the people who mention each cause scored, next to all answers.</p>",
-                 _group_shares_chart(analysis)),
+        _section(
+            "Promoters, passives and detractors per cause",
+            "<p>How the people who mention each cause scored, next to all answers.</p>",
+            _group_shares_chart(analysis),
+        ),
         _section("All causes in numbers", "", _driver_table(analysis)),
         _correction_section(analysis),
         _trend_section(analysis),
@@ -71,16 +82,28 @@ def _key_findings(analysis: DriverAnalysis) -> str:
 
 
 def _impact_intro(analysis: DriverAnalysis) -> str:
-    return ("<p>How many NPS points each cause costs (left of zero) or wins (right of zero): the change in "
-            "NPS if the answers that mention it were left out, with its "
-            f"{escape(_ci_label(analysis))}. Grey causes have fewer than {analysis.settings['min_n']} "
-            "mentions and are not ranked.</p>")
+    return (
+        "<p>How many NPS points each cause costs (left of zero) or wins (right of zero): the change in "
+        "NPS if the answers that mention it were left out, with its "
+        f"{escape(_ci_label(analysis))}. Grey causes have fewer than {analysis.settings.min_n} "
+        "mentions and are not ranked.</p>"
+    )
 
 
 def _driver_table(analysis: DriverAnalysis) -> str:
     table = analysis.table
-    head = ["Cause", "Mentions", "Share of answers", "NPS among them", "Detractors among them",
-            "Detractor lift", "Impact (points)", "Shared impact (Shapley)", "q-value", "Role"]
+    head = [
+        "Cause",
+        "Mentions",
+        "Share of answers",
+        "NPS among them",
+        "Detractors among them",
+        "Detractor lift",
+        "Impact (points)",
+        "Shared impact (Shapley)",
+        "q-value",
+        "Role",
+    ]
     rows = []
     for row in table.itertuples():
         cells = [
@@ -94,53 +117,74 @@ def _driver_table(analysis: DriverAnalysis) -> str:
             _signed(row.shapley, 1),
             _q_value(row.q_value),
         ]
-        cells.append(f"<span class=\"badge\" style=\"background:{ROLE_COLOURS[row.role]}\">"
-                     f"{escape(ROLE_LABELS[row.role])}</span>")
+        cells.append(
+            f"<span class=\"badge\" style=\"background:{ROLE_COLOURS[row.role]}\">"
+            f"{escape(ROLE_LABELS[row.role])}</span>"
+        )
         rows.append(cells)
     return _html_table(head, rows)
 
 
 def _correction_section(analysis: DriverAnalysis) -> str:
     """Shares and impact corrected for the classifier's measured error rates."""
-    rates = analysis.settings.get("error_rates") or {}
+    rates = analysis.settings.error_rates or {}
     table = analysis.table
     if "corrected_impact" not in table.columns:
         return ""
-    head = ["Cause", "Sensitivity", "Specificity", "Share as tagged", "Corrected share",
-            "Corrected share among detractors", "among passives", "among promoters",
-            "Impact as tagged", "Corrected impact"]
-    rows = [[
-        escape(str(row.display_name)),
-        _number(rates[row.category]["sensitivity"], 2),
-        _number(rates[row.category]["specificity"], 2),
-        _pct(row.mention_share),
-        _pct(row.corrected_prevalence),
-        _pct(row.corrected_prevalence_detractors),
-        _pct(row.corrected_prevalence_passives),
-        _pct(row.corrected_prevalence_promoters),
-        _signed(row.impact, 1),
-        _signed(row.corrected_impact, 1),
-    ] for row in table.itertuples() if row.category in rates]
-    intro = ("<p>The tagging model misses some mentions (sensitivity) and sometimes tags a cause that is not "
-             "there (specificity). Given those rates from cross-validation, these columns estimate the "
-             "shares a perfect tagger would find, within each score group, and the impact that follows. "
-             "Scores are taken as given; intervals and tests above use the tags as found.</p>")
+    head = [
+        "Cause",
+        "Sensitivity",
+        "Specificity",
+        "Share as tagged",
+        "Corrected share",
+        "Corrected share among detractors",
+        "among passives",
+        "among promoters",
+        "Impact as tagged",
+        "Corrected impact",
+    ]
+    rows = [
+        [
+            escape(str(row.display_name)),
+            _number(rates[row.category].sensitivity, 2),
+            _number(rates[row.category].specificity, 2),
+            _pct(row.mention_share),
+            _pct(row.corrected_prevalence),
+            _pct(row.corrected_prevalence_detractors),
+            _pct(row.corrected_prevalence_passives),
+            _pct(row.corrected_prevalence_promoters),
+            _signed(row.impact, 1),
+            _signed(row.corrected_impact, 1),
+        ]
+        for row in table.itertuples()
+        if row.category in rates
+    ]
+    intro = (
+        "<p>The tagging model misses some mentions (sensitivity) and sometimes tags a cause that is not "
+        "there (specificity). Given those rates from cross-validation, these columns estimate the "
+        "shares a perfect tagger would find, within each score group, and the impact that follows. "
+        "Scores are taken as given; intervals and tests above use the tags as found.</p>"
+    )
     return _section("Corrected for tagging errors", intro, _html_table(head, rows))
 
 
 def _with_interval(value: float, low: float, high: float, digits: int) -> str:
-    return (f"{_signed(value, digits)}<br><span class=\"interval\">{_signed(low, digits)} to "
-            f"{_signed(high, digits)}</span>")
+    return (
+        f"{_signed(value, digits)}<br><span class=\"interval\">{_signed(low, digits)} to {_signed(high, digits)}</span>"
+    )
 
 
 def _trend_section(analysis: DriverAnalysis) -> str:
     if analysis.trend is None or analysis.trend.empty:
         return ""
     per_period = analysis.trend.drop_duplicates("period")
-    undated = (f"<p class=\"muted\">{analysis.n_undated:,} answers without a date are left out of the trend.</p>"
-               if analysis.n_undated else "")
+    undated = (
+        f"<p class=\"muted\">{analysis.n_undated:,} answers without a date are left out of the trend.</p>"
+        if analysis.n_undated
+        else ""
+    )
     return _section(
-        f"Trend per {analysis.settings['period']}",
+        f"Trend per {analysis.settings.period}",
         "<p>NPS per period with its interval (shaded), and how often the top causes are mentioned.</p>" + undated,
         _nps_trend_chart(per_period, analysis) + _mentions_trend_chart(analysis),
     )
@@ -149,26 +193,40 @@ def _trend_section(analysis: DriverAnalysis) -> str:
 def _segment_section(analysis: DriverAnalysis) -> str:
     if analysis.segments is None:
         return ""
-    min_n = analysis.settings["min_n"]
+    min_n = analysis.settings.min_n
     rows = []
     for segment, block in analysis.segments.groupby("segment", sort=False):
         first = block.iloc[0]
-        summary = NpsSummary(int(first.slice_n), 0, first.slice_nps, first.slice_nps_ci_low,
-                             first.slice_nps_ci_high, first.slice_promoter_share,
-                             first.slice_passive_share, first.slice_detractor_share)
+        summary = NpsSummary(
+            int(first.slice_n),
+            0,
+            first.slice_nps,
+            first.slice_nps_ci_low,
+            first.slice_nps_ci_high,
+            first.slice_promoter_share,
+            first.slice_passive_share,
+            first.slice_detractor_share,
+        )
         drivers = block[block["role"] == "detractor driver"]
-        top = ("&mdash;" if drivers.empty else
-               f"{escape(str(drivers.iloc[0].display_name))} ({_signed(drivers.iloc[0].impact, 1)})")
+        top = (
+            "&mdash;"
+            if drivers.empty
+            else f"{escape(str(drivers.iloc[0].display_name))} ({_signed(drivers.iloc[0].impact, 1)})"
+        )
         small = " <span class=\"badge grey\">small sample</span>" if first.slice_low_n else ""
-        rows.append([
-            escape(str(segment)) + small,
-            _count(summary.n),
-            _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, 0),
-            _group_bar(summary, width=220, height=14, labels=False),
-            top,
-        ])
-    note = (f"<p>NPS per segment and its strongest detractor driver. Segments with fewer than {min_n} "
-            "answers are marked <em>small sample</em>: read them with care.</p>")
+        rows.append(
+            [
+                escape(str(segment)) + small,
+                _count(summary.n),
+                _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, 0),
+                _group_bar(summary, width=220, height=14, labels=False),
+                top,
+            ]
+        )
+    note = (
+        f"<p>NPS per segment and its strongest detractor driver. Segments with fewer than {min_n} "
+        "answers are marked <em>small sample</em>: read them with care.</p>"
+    )
     head = ["Segment", "Answers", "NPS", "Promoters / passives / detractors", "Top detractor driver (impact)"]
     return _section("Segments", note, _html_table(head, rows, text_columns=(0, 3, 4)))
 
@@ -182,20 +240,25 @@ def _examples_section(analysis: DriverAnalysis, examples: dict[str, list[str]]) 
             blocks.append(f"<h3>{escape(str(row.display_name))}</h3>{quotes}")
     if not blocks:
         return ""
-    return _section("What customers say", "<p>Example comments for the top detractor causes "
-                    "(personal details masked).</p>", "".join(blocks))
+    return _section(
+        "What customers say",
+        "<p>Example comments for the top detractor causes (personal details masked).</p>",
+        "".join(blocks),
+    )
 
 
 def _method_section(analysis: DriverAnalysis) -> str:
     settings = analysis.settings
     level = _ci_label(analysis)
     correction = ""
-    if settings.get("error_rates"):
-        correction = ("<dt>Corrected share and impact</dt><dd>The classifier that tags the comments makes "
-                      "mistakes. Using its measured hit rate and false-alarm rate, the corrected shares "
-                      "estimate how often each cause would be found if every comment were tagged perfectly, "
-                      "and the impact that follows. Scores are not corrected; intervals and tests use the "
-                      "tags as found.</dd>")
+    if settings.error_rates:
+        correction = (
+            "<dt>Corrected share and impact</dt><dd>The classifier that tags the comments makes "
+            "mistakes. Using its measured hit rate and false-alarm rate, the corrected shares "
+            "estimate how often each cause would be found if every comment were tagged perfectly, "
+            "and the impact that follows. Scores are not corrected; intervals and tests use the "
+            "tags as found.</dd>"
+        )
     body = f"""<dl class="method">
 <dt>NPS</dt><dd>Share of promoters (score 9-10) minus share of detractors (0-6), from -100 to +100.
 Passives (7-8) count in the total only.</dd>
@@ -207,16 +270,16 @@ do not add up. The Shapley value shares the effect of each comment fairly betwee
 (averaged over every order in which causes could be removed), so the shared impacts add up exactly to the
 gap between overall NPS and the NPS of answers that mention no cause at all.
 {escape(_shapley_note(settings))}</dd>
-<dt>{escape(level)}</dt><dd>The answers were resampled {settings['n_boot']:,} times (bootstrap); the
+<dt>{escape(level)}</dt><dd>The answers were resampled {settings.n_boot:,} times (bootstrap); the
 interval holds the middle {escape(_ci_percent(analysis))} of the results. A wide interval means few
 answers: the true value could be anywhere in it.</dd>
 <dt>Significant</dt><dd>Fisher's exact test asks whether detractors are more (or less) common among the
 answers that mention a cause than among the others. Because many causes are tested at once, the p-values
 are adjusted with the Benjamini-Hochberg method (q-value); a cause is significant when q &lt;
-{settings['alpha']:g}, which keeps the expected share of false alarms among the flagged causes below
-{escape(_pct(settings['alpha']))}. A <em>detractor driver</em> is significant and costs NPS; a
+{settings.alpha:g}, which keeps the expected share of false alarms among the flagged causes below
+{escape(_pct(settings.alpha))}. A <em>detractor driver</em> is significant and costs NPS; a
 <em>strength</em> is significant and wins NPS.</dd>
-<dt>Too few mentions</dt><dd>Causes mentioned fewer than {settings['min_n']} times are shown in grey and
+<dt>Too few mentions</dt><dd>Causes mentioned fewer than {settings.min_n} times are shown in grey and
 not ranked: their numbers move a lot by chance.</dd>
 {correction}
 <dt>Keep in mind</dt><dd>These numbers show association, not proof of cause: they say where unhappy
@@ -244,8 +307,11 @@ class _Scale:
 
 def _group_bar(summary: NpsSummary, width: int = 640, height: int = 34, labels: bool = True) -> str:
     """Stacked bar of promoter / passive / detractor shares."""
-    shares = {"promoters": summary.promoter_share, "passives": summary.passive_share,
-              "detractors": summary.detractor_share}
+    shares = {
+        "promoters": summary.promoter_share,
+        "passives": summary.passive_share,
+        "detractors": summary.detractor_share,
+    }
     body, x = [], 0.0
     for group, share in shares.items():
         w = share * width
@@ -255,8 +321,10 @@ def _group_bar(summary: NpsSummary, width: int = 640, height: int = 34, labels: 
         x += w
     legend = ""
     if labels:
-        legend = "".join(_legend_item(i * 150, height + 22, GROUP_COLOURS[g], f"{g.capitalize()} {_pct(s)}")
-                         for i, (g, s) in enumerate(shares.items()))
+        legend = "".join(
+            _legend_item(i * 150, height + 22, GROUP_COLOURS[g], f"{g.capitalize()} {_pct(s)}")
+            for i, (g, s) in enumerate(shares.items())
+        )
     total_height = height + (32 if labels else 0)
     description = ", ".join(f"{g} {_pct(s)}" for g, s in shares.items())
     return _svg(width, total_height, "".join(body) + legend, description, cls="bar")
@@ -269,8 +337,10 @@ def _forest_plot(analysis: DriverAnalysis) -> str:
     height = top + row_height * len(table) + bottom
     values = table[["impact", "impact_ci_low", "impact_ci_high"]].to_numpy(dtype=float)
     scale = _Scale(*_padded_domain(values, include_zero=True), LABEL_WIDTH + 10, CHART_WIDTH - 200)
-    body = [_legend_item(LABEL_WIDTH + 10 + i * 170, 16, ROLE_COLOURS[r], ROLE_LABELS[r])
-            for i, r in enumerate(ROLE_COLOURS)]
+    body = [
+        _legend_item(LABEL_WIDTH + 10 + i * 170, 16, ROLE_COLOURS[r], ROLE_LABELS[r])
+        for i, r in enumerate(ROLE_COLOURS)
+    ]
     plot_bottom = top + row_height * len(table)
     body += _x_axis(scale, top, plot_bottom)
     body.append(_text(scale(0) - 8, plot_bottom + 40, "\u2190 costs NPS points", anchor="end", cls="caption"))
@@ -287,8 +357,7 @@ def _forest_plot(analysis: DriverAnalysis) -> str:
             body.append(_line(scale(row.impact_ci_low), y, scale(row.impact_ci_high), y, colour, 2.5))
         if not np.isnan(row.impact):
             body.append(f'<circle cx="{scale(row.impact):.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>')
-        interval = (f"{_signed(row.impact, 1)}  ({_signed(row.impact_ci_low, 1)} to "
-                    f"{_signed(row.impact_ci_high, 1)})")
+        interval = f"{_signed(row.impact, 1)}  ({_signed(row.impact_ci_low, 1)} to {_signed(row.impact_ci_high, 1)})"
         body.append(_text(CHART_WIDTH - 190, y + 4, interval, cls="muted" if muted else "value"))
     return _svg(CHART_WIDTH, height, "".join(body), "Impact on NPS per cause with intervals")
 
@@ -300,26 +369,35 @@ def _group_shares_chart(analysis: DriverAnalysis) -> str:
     row_height, top = 28, 34
     height = top + row_height * (len(table) + 1) + 10
     bar_start, bar_end = LABEL_WIDTH + 10, CHART_WIDTH - 110
-    body = [_legend_item(bar_start + i * 150, 16, colour, group.capitalize())
-            for i, (group, colour) in enumerate(GROUP_COLOURS.items())]
-    rows = [("All answers", overall.promoter_share, overall.passive_share, overall.detractor_share,
-             overall.n, False)]
-    rows += [(str(r.display_name), r.promoter_share, r.passive_share, r.detractor_share, r.mentions,
-              r.role == "low n") for r in table.itertuples()]
+    body = [
+        _legend_item(bar_start + i * 150, 16, colour, group.capitalize())
+        for i, (group, colour) in enumerate(GROUP_COLOURS.items())
+    ]
+    rows = [("All answers", overall.promoter_share, overall.passive_share, overall.detractor_share, overall.n, False)]
+    rows += [
+        (str(r.display_name), r.promoter_share, r.passive_share, r.detractor_share, r.mentions, r.role == "low n")
+        for r in table.itertuples()
+    ]
     for i, (name, promoters, passives, detractors, count, muted) in enumerate(rows):
         y = top + row_height * i
         opacity = 0.45 if muted else 1.0
         label = name + (" (low n)" if muted else "")
-        body.append(_text(LABEL_WIDTH, y + row_height / 2 + 4, label, anchor="end",
-                          cls="strong" if i == 0 else ("muted" if muted else None)))
+        body.append(
+            _text(
+                LABEL_WIDTH,
+                y + row_height / 2 + 4,
+                label,
+                anchor="end",
+                cls="strong" if i == 0 else ("muted" if muted else None),
+            )
+        )
         x = float(bar_start)
         for group, share in zip(GROUP_COLOURS, (promoters, passives, detractors)):
             share = 0.0 if np.isnan(share) else share
             w = share * (bar_end - bar_start)
             body.append(_rect(x, y + 4, w, row_height - 8, GROUP_COLOURS[group], opacity=opacity))
             if w > 34:
-                body.append(_text(x + w / 2, y + row_height / 2 + 4, _pct(share), anchor="middle",
-                                  cls="on-bar"))
+                body.append(_text(x + w / 2, y + row_height / 2 + 4, _pct(share), anchor="middle", cls="on-bar"))
             x += w
         body.append(_text(bar_end + 10, y + row_height / 2 + 4, f"n = {_count(count)}", cls="muted"))
     return _svg(CHART_WIDTH, height, "".join(body), "Promoters, passives and detractors per cause")
@@ -340,8 +418,10 @@ def _nps_trend_chart(per_period: pd.DataFrame, analysis: DriverAnalysis) -> str:
     nps = per_period["slice_nps"].to_numpy(dtype=float)
     body.append(_polyline(xs, [y_scale(v) for v in nps], "#0072B2"))
     for x, value, small in zip(xs, nps, per_period["slice_low_n"]):
-        body.append(f'<circle cx="{x:.1f}" cy="{y_scale(value):.1f}" r="4" fill="{"#fff" if small else "#0072B2"}" '
-                    f'stroke="#0072B2" stroke-width="2"/>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y_scale(value):.1f}" r="4" fill="{"#fff" if small else "#0072B2"}" '
+            f'stroke="#0072B2" stroke-width="2"/>'
+        )
         if len(xs) <= 16:
             body.append(_text(x, y_scale(value) - 10, _signed(value, 0), anchor="middle", cls="value"))
     return _svg(CHART_WIDTH, height, "".join(body), "NPS per period")
@@ -379,9 +459,11 @@ def _top_causes(table: pd.DataFrame, limit: int = N_TOP_CAUSES) -> pd.DataFrame:
 
 
 def _svg(width: float, height: float, body: str, label: str, cls: str = "chart") -> str:
-    return (f'<svg class="{cls}" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'height="{height:.0f}" role="img" aria-label="{escape(label)}" '
-            f'preserveAspectRatio="xMinYMin meet"><title>{escape(label)}</title>{body}</svg>')
+    return (
+        f'<svg class="{cls}" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'height="{height:.0f}" role="img" aria-label="{escape(label)}" '
+        f'preserveAspectRatio="xMinYMin meet"><title>{escape(label)}</title>{body}</svg>'
+    )
 
 
 def _text(x: float, y: float, content: str, anchor: str = "start", cls: str | None = None) -> str:
@@ -396,8 +478,10 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, opacity: float = 1.
 
 def _line(x1: float, y1: float, x2: float, y2: float, colour: str, width: float = 1.0, dash: bool = False) -> str:
     dashes = ' stroke-dasharray="4 4"' if dash else ""
-    return (f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
-            f'stroke-width="{width:g}"{dashes}/>')
+    return (
+        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+        f'stroke-width="{width:g}"{dashes}/>'
+    )
 
 
 def _polyline(xs: list[float], ys: list[float], colour: str) -> str:
@@ -425,8 +509,10 @@ def _y_axis(scale: _Scale, left: float, right: float, caption: str, percent: boo
         parts.append(_line(left, y, right, y, "#888" if tick == 0 and not percent else "#e3e3e3"))
         label = _pct(tick) if percent else (_signed(tick, 0) if tick else "0")
         parts.append(_text(left - 8, y + 4, label, anchor="end", cls="tick"))
-    parts.append(f'<text transform="translate(16 {(scale.start + scale.end) / 2:.1f}) rotate(-90)" '
-                 f'text-anchor="middle" class="caption">{escape(caption)}</text>')
+    parts.append(
+        f'<text transform="translate(16 {(scale.start + scale.end) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle" class="caption">{escape(caption)}</text>'
+    )
     return parts
 
 
@@ -441,8 +527,11 @@ def _period_labels(labels: list[str], xs: list[float], y: float) -> list[str]:
     step = xs[1] - xs[0] if len(xs) > 1 else 1000.0
     longest = max(len(label) for label in labels)
     every = max(1, math.ceil((longest * 7.5 + 12) / step))  # skip labels that would touch their neighbours
-    return [_text(x, y, label, anchor="middle", cls="tick")
-            for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
+    return [
+        _text(x, y, label, anchor="middle", cls="tick")
+        for i, (x, label) in enumerate(zip(xs, labels))
+        if i % every == 0
+    ]
 
 
 def _padded_domain(values: np.ndarray, include_zero: bool) -> tuple[float, float]:
@@ -478,12 +567,14 @@ def _section(heading: str, intro: str, content: str) -> str:
 
 def _html_table(head: list[str], rows: list[list[str]], text_columns: tuple[int, ...] = (0,)) -> str:
     """Cells are already-escaped HTML; numbers are right-aligned, text columns left-aligned."""
+
     def align(j: int) -> str:
         return ' class="text"' if j in text_columns else ' class="num"'
 
     header = "".join(f"<th{align(j)}>{escape(h)}</th>" for j, h in enumerate(head))
-    body = "".join("<tr>" + "".join(f"<td{align(j)}>{cell}</td>" for j, cell in enumerate(row)) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td{align(j)}>{cell}</td>" for j, cell in enumerate(row)) + "</tr>" for row in rows
+    )
     return f'<div class="table-wrap"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -585,8 +676,8 @@ def _q_value(q: float) -> str:
     return "n/a" if pd.isna(q) else ("&lt; 0.001" if q < 0.001 else f"{q:.3f}")
 
 
-def _shapley_note(settings: dict) -> str:
-    method = settings.get("shapley_method", "exact")
+def _shapley_note(settings: DriverSettings) -> str:
+    method = settings.shapley_method
     if method == "exact":
         return "Computed exactly over every combination of causes."
     return f"Estimated from random orders of the causes: {method}."
@@ -597,4 +688,4 @@ def _ci_label(analysis: DriverAnalysis) -> str:
 
 
 def _ci_percent(analysis: DriverAnalysis) -> str:
-    return f"{analysis.settings['ci'] * 100:g}%"
+    return f"{analysis.settings.ci * 100:g}%"

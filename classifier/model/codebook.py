@@ -5,6 +5,7 @@ with at least an `id` column (optional: `name_nb`, `name_sv`, `name_en`,
 `definition`, `covers`, `does_not_cover`). Without a codebook file, the ids found
 in the training labels are the codebook, each its own display name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 NAME_LANGUAGES = ("en", "nb", "sv")
 
@@ -20,7 +21,7 @@ NAME_LANGUAGES = ("en", "nb", "sv")
 @dataclass
 class Codebook:
     ids: list[str]
-    names: dict[str, dict[str, str]] = field(default_factory=dict)      # id -> {lang: name}
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> {lang: name}
     definitions: dict[str, str] = field(default_factory=dict)
 
     def display_name(self, category: str, lang: str = "en") -> str:
@@ -34,7 +35,7 @@ class Codebook:
         return {"ids": self.ids, "names": self.names, "definitions": self.definitions}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Codebook":
+    def from_dict(cls, d: dict) -> Codebook:
         return cls(list(d["ids"]), dict(d.get("names", {})), dict(d.get("definitions", {})))
 
 
@@ -44,7 +45,7 @@ def load_codebook(path: str | Path) -> Codebook:
         raise InputError("no such codebook file", path=path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+    except Exception as exc:
         raise InputError(f"is not a readable codebook CSV ({exc})", path=path) from None
     if "id" not in df.columns:
         raise InputError(f"a codebook needs an 'id' column; columns: {', '.join(df.columns)}", path=path)
@@ -57,8 +58,11 @@ def load_codebook(path: str | Path) -> Codebook:
         cid = row["id"].strip()
         if not cid:
             continue
-        names[cid] = {lang: row[f"name_{lang}"].strip() for lang in NAME_LANGUAGES
-                      if f"name_{lang}" in df.columns and row[f"name_{lang}"].strip()}
+        names[cid] = {
+            lang: row[f"name_{lang}"].strip()
+            for lang in NAME_LANGUAGES
+            if f"name_{lang}" in df.columns and row[f"name_{lang}"].strip()
+        }
         if "definition" in df.columns:
             definitions[cid] = row["definition"].strip()
     return Codebook(ids, names, definitions)

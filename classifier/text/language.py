@@ -9,6 +9,7 @@ comments); it measured worse, so it is not used. The language mostly decides
 which stemmer a comment gets, and the classifier is trained on all languages
 together, so a Norwegian "Bra" read as Swedish costs little.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ UNKNOWN = "unknown"
 FAMILY = {"nb": "no", "nn": "no", "da": "no", "sv": "sv", "en": "en", UNKNOWN: "no"}
 
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
-MIN_LETTERS = 2          # "-", "?", "10", "ok" → unknown below this
+MIN_LETTERS = 2  # "-", "?", "10", "ok" → unknown below this
 # Written Bokmål and Danish are close, and Danish is rare in Norwegian and Swedish
 # surveys: Danish wins only when lingua prefers it to Bokmål by this margin.
 # Chosen on tests/data/language_eval.csv (0.1: 90.0% → 90.8% right, Danish recall kept).
@@ -31,7 +32,7 @@ DANISH_MARGIN = 0.1
 MAX_CHARS = 1000
 
 
-LONG_WORDS = 8           # from this many words on, lingua's fast low-accuracy mode is used
+LONG_WORDS = 8  # from this many words on, lingua's fast low-accuracy mode is used
 
 
 @lru_cache(maxsize=2)
@@ -47,8 +48,7 @@ def _detector(high_accuracy: bool = True):
 
 
 def _code(language) -> str:
-    return {"BOKMAL": "nb", "NYNORSK": "nn", "SWEDISH": "sv", "DANISH": "da",
-            "ENGLISH": "en"}[language.name]
+    return {"BOKMAL": "nb", "NYNORSK": "nn", "SWEDISH": "sv", "DANISH": "da", "ENGLISH": "en"}[language.name]
 
 
 def confidences(texts: list[str]) -> np.ndarray:

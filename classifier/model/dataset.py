@@ -2,8 +2,13 @@
 
 Labels come from a `labels` column with `;`-separated category ids (empty = no
 category), or from a plain single-label column (`label`, `category`, ...), as a
-user's own codebook may have it.
+user's own codebook may have it. A mention may carry its polarity, `id:neg`,
+`id:pos` or `id:neu` (see the codebook); a bare `id` has no known polarity.
+
+>>> split_mentions("wait_time:neg; agent_attitude:pos;billing_payment")
+{'wait_time': 'neg', 'agent_attitude': 'pos', 'billing_payment': ''}
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,15 +18,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+from ..files.columns import pick_column, resolve_text_column
+from ..files.reading import open_table
 from .codebook import Codebook, codebook_from_labels, load_codebook
-from .errors import InputError
-from .tables import find_column, open_table
 
-LABEL_COLUMNS = ("labels", "label", "categories", "category", "kategorier", "kategori",
-                 "kategorier", "koder", "kode", "kod", "sentiment")
-MIN_EXAMPLES = 5        # below this a label cannot be cross-validated: error
-WARN_EXAMPLES = 20      # below this the model of a label is shaky: warning
+LABEL_COLUMNS = (
+    "labels",
+    "label",
+    "categories",
+    "category",
+    "kategorier",
+    "kategori",
+    "kategorier",
+    "koder",
+    "kode",
+    "kod",
+    "sentiment",
+)
+MIN_EXAMPLES = 5  # below this a label cannot be cross-validated: error
+WARN_EXAMPLES = 20  # below this the model of a label is shaky: warning
 CODEBOOK_FILE = "codebook.csv"
+POLARITIES = ("neg", "pos", "neu")
 
 
 @dataclass
@@ -29,10 +47,12 @@ class LabelledData:
     texts: list[str]
     labels: list[list[str]]
     codebook: Codebook
-    languages: list[str] | None = None       # the `lang` column, when the data has one
+    languages: list[str] | None = None  # the `lang` column, when the data has one
     files: list[Path] = field(default_factory=list)
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    polarities: list[dict[str, str]] | None = None  # per comment: id -> "neg"/"pos"/"neu"/""
+    source: str = ""  # what the data was read from, for the model card
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -54,10 +74,21 @@ class LabelledData:
         return all(len(l) == 1 for l in self.labels)
 
 
-def split_labels(cell) -> list[str]:
+def split_mentions(cell) -> dict[str, str]:
+    """Category id -> polarity ("" when not given) from a `;`-separated labels cell."""
     if not isinstance(cell, str):
-        return []
-    return list(dict.fromkeys(x.strip() for x in cell.split(";") if x.strip()))
+        return {}
+    mentions: dict[str, str] = {}
+    for part in cell.split(";"):
+        label, _, polarity = part.strip().partition(":")
+        if label.strip():
+            mentions.setdefault(label.strip(), polarity.strip().lower())
+    return mentions
+
+
+def split_labels(cell) -> list[str]:
+    """The category ids of a labels cell, without their polarities."""
+    return list(split_mentions(cell))
 
 
 def data_files(path: Path) -> list[Path]:
@@ -69,9 +100,14 @@ def data_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_labelled(path: str | Path, *, codebook: Codebook | str | Path | None = None,
-                  text_col: str | None = None, label_col: str | None = None,
-                  check: bool = True) -> LabelledData:
+def load_labelled(
+    path: str | Path,
+    *,
+    codebook: Codebook | str | Path | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    check: bool = True,
+) -> LabelledData:
     """Read labelled comments from a CSV/Excel/Parquet file or a folder of CSV files.
 
     The codebook is, in order: the one given, `codebook.csv` in the folder, or the
@@ -83,23 +119,27 @@ def load_labelled(path: str | Path, *, codebook: Codebook | str | Path | None = 
         raise InputError("no such file or folder", path=path)
     files = data_files(path)
     texts, labels, langs, digest = [], [], [], hashlib.sha256()
+    polarities: list[dict[str, str]] = []
     has_lang = True
     for f in files:
         table = open_table(f)
         df = table.read()
         if df.empty:
             raise InputError("has a header but no rows", path=f)
-        tcol = text_col or ("text" if "text" in df.columns else find_column(list(df.columns), "text", df))
-        if tcol is None or tcol not in df.columns:
-            raise InputError(f"has no text column{f' {text_col!r}' if text_col else ''}; use --text-col; "
-                             f"columns: {', '.join(df.columns)}", path=f)
-        lcol = label_col or next((c for c in df.columns if c.strip().lower() in LABEL_COLUMNS), None)
-        if lcol is None or lcol not in df.columns:
-            raise InputError(f"has no labels column{f' {label_col!r}' if label_col else ''}; use --label-col; "
-                             f"columns: {', '.join(df.columns)}", path=f)
+        tcol = resolve_text_column(list(df.columns), df, text_col, path=f)
+        lcol = (
+            pick_column(list(df.columns), label_col, "--label-col", path=f)
+            if label_col
+            else next((c for c in df.columns if str(c).strip().lower() in LABEL_COLUMNS), None)
+        )
+        if lcol is None:
+            raise InputError(f"has no labels column; use --label-col; columns: {', '.join(df.columns)}", path=f)
         empty = df[tcol].astype(str).str.strip() == ""
         texts += df.loc[~empty, tcol].astype(str).tolist()
-        labels += [split_labels(c) for c in df.loc[~empty, lcol]]
+        mentions = [split_mentions(c) for c in df.loc[~empty, lcol]]
+        _check_polarities(mentions, f, df.index[~empty], lcol)
+        labels += [list(m) for m in mentions]
+        polarities += mentions
         if "lang" in df.columns:
             langs += df.loc[~empty, "lang"].astype(str).str.strip().tolist()
         else:
@@ -113,10 +153,37 @@ def load_labelled(path: str | Path, *, codebook: Codebook | str | Path | None = 
     if isinstance(codebook, (str, Path)):
         codebook = load_codebook(codebook)
     codebook = codebook or codebook_from_labels(labels)
-    data = LabelledData(texts, labels, codebook, langs if has_lang else None, files, digest.hexdigest())
+    data = LabelledData(
+        texts,
+        labels,
+        codebook,
+        langs if has_lang else None,
+        files,
+        digest.hexdigest(),
+        polarities=polarities,
+        source=_describe_source(path),
+    )
     if check:
         data.warnings = check_labels(data, path)
     return data
+
+
+def _describe_source(path: Path) -> str:
+    from ..paths import shipped_data
+
+    return "shipped training data" if path.resolve() == shipped_data().resolve() else str(path)
+
+
+def _check_polarities(mentions: list[dict[str, str]], path: Path, rows, column: str) -> None:
+    for mention, row in zip(mentions, rows):
+        bad = [f"{lab}:{pol}" for lab, pol in mention.items() if pol and pol not in POLARITIES]
+        if bad:
+            raise InputError(
+                f"unknown polarity in {', '.join(bad)}; use {', '.join(POLARITIES)} (or a bare id)",
+                path=path,
+                row=int(row) + 2,
+                column=column,
+            )
 
 
 def check_labels(data: LabelledData, path: Path) -> list[str]:
@@ -132,7 +199,14 @@ def check_labels(data: LabelledData, path: Path) -> list[str]:
         raise InputError("has a single class; training needs at least two", path=path)
     too_few = [f"{c} ({counts.get(c, 0)})" for c in data.codebook.ids if counts.get(c, 0) < MIN_EXAMPLES]
     if too_few:
-        raise InputError(f"has labels with fewer than {MIN_EXAMPLES} examples: {', '.join(too_few)}; "
-                         "add examples or remove them from the codebook", path=path)
-    return [f"{path}: label {c!r} has only {counts[c]} examples; its predictions will be unreliable "
-            f"(aim for {WARN_EXAMPLES}+)" for c in data.codebook.ids if counts.get(c, 0) < WARN_EXAMPLES]
+        raise InputError(
+            f"has labels with fewer than {MIN_EXAMPLES} examples: {', '.join(too_few)}; "
+            "add examples or remove them from the codebook",
+            path=path,
+        )
+    return [
+        f"{path}: label {c!r} has only {counts[c]} examples; its predictions will be unreliable "
+        f"(aim for {WARN_EXAMPLES}+)"
+        for c in data.codebook.ids
+        if counts.get(c, 0) < WARN_EXAMPLES
+    ]

@@ -14,6 +14,7 @@ and `predict` return (n, k) arrays. For each label it
 When every training row has exactly one label (a single-label codebook such as
 sentiment), `predict` returns the most probable label for each row instead.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,15 +46,18 @@ class CalibratedThresholdClassifier(BaseEstimator, ClassifierMixin):
         Y = np.asarray(Y)
         if Y.ndim == 1:
             Y = Y[:, None]
-        base = self.estimator if self.estimator is not None else LogisticRegression(
-            C=10.0, solver="liblinear", class_weight="balanced")
+        base = (
+            self.estimator
+            if self.estimator is not None
+            else LogisticRegression(C=10.0, solver="liblinear", class_weight="balanced")
+        )
         self.n_labels_ = Y.shape[1]
         self.exclusive_ = bool(np.all(Y.sum(axis=1) == 1)) if self.exclusive == "auto" else bool(self.exclusive)
         self.estimators_, self.calibration_, self.thresholds_ = [], [], []
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
         for j in range(self.n_labels_):
             y = Y[:, j].astype(int)
-            if y.min() == y.max():                     # a label that is always or never there
+            if y.min() == y.max():  # a label that is always or never there
                 self.estimators_.append(float(y[0]))
                 self.calibration_.append((0.0, 0.0))
                 self.thresholds_.append(0.5)
@@ -66,7 +70,7 @@ class CalibratedThresholdClassifier(BaseEstimator, ClassifierMixin):
                 slope, intercept = _fit_sigmoid(oof, y)
                 proba = _sigmoid(oof, slope, intercept)
                 threshold = best_f1_threshold(y, proba)
-            else:                                      # too few examples to cross-validate
+            else:  # too few examples to cross-validate
                 slope, intercept, threshold = 1.0, 0.0, 0.5
                 proba = np.full(len(y), y.mean())
             self.oof_proba_[:, j] = proba
@@ -78,10 +82,9 @@ class CalibratedThresholdClassifier(BaseEstimator, ClassifierMixin):
 
     def decision_function(self, X) -> np.ndarray:
         n = X.shape[0]
-        return np.column_stack([
-            np.full(n, 0.0) if isinstance(est, float) else est.decision_function(X)
-            for est in self.estimators_
-        ])
+        return np.column_stack(
+            [np.full(n, 0.0) if isinstance(est, float) else est.decision_function(X) for est in self.estimators_]
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         n = X.shape[0]

@@ -18,10 +18,11 @@ Steps, in order:
    (`lemmatize_sv=True`), or left as is (`stem=False`); the README's comparison
    says which measured best.
 """
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -45,18 +46,56 @@ NUMBER_PLACEHOLDERS = ("<date>", "<time>", "<amount>", *DURATION_UNITS, "<num>")
 # one share a feature. Negations are folded, never dropped.
 NORMALISE = {
     "no": {
-        "ikkje": "ikke", "itj": "ikke", "ikk": "ikke", "ikek": "ikke", "ike": "ikke", "ikkeno": "ingenting",
-        "inkje": "ingenting", "ingenteing": "ingenting", "aldrig": "aldri", "ingon": "ingen",
-        "eg": "jeg", "æ": "jeg", "je": "jeg", "mæ": "meg", "dokker": "dere", "dykk": "dere",
-        "dokk": "dere", "kva": "hva", "ka": "hva", "kor": "hvor", "korleis": "hvordan",
-        "fekk": "fikk", "vart": "ble", "vert": "blir", "saka": "saken", "berre": "bare",
-        "mykje": "mye", "noko": "noe", "nokon": "noen", "heilt": "helt", "svart": "svar",
-        "kjempebra": "kjempe bra", "superbra": "super bra",
+        "ikkje": "ikke",
+        "itj": "ikke",
+        "ikk": "ikke",
+        "ikek": "ikke",
+        "ike": "ikke",
+        "ikkeno": "ingenting",
+        "inkje": "ingenting",
+        "ingenteing": "ingenting",
+        "aldrig": "aldri",
+        "ingon": "ingen",
+        "eg": "jeg",
+        "æ": "jeg",
+        "je": "jeg",
+        "mæ": "meg",
+        "dokker": "dere",
+        "dykk": "dere",
+        "dokk": "dere",
+        "kva": "hva",
+        "ka": "hva",
+        "kor": "hvor",
+        "korleis": "hvordan",
+        "fekk": "fikk",
+        "vart": "ble",
+        "vert": "blir",
+        "saka": "saken",
+        "berre": "bare",
+        "mykje": "mye",
+        "noko": "noe",
+        "nokon": "noen",
+        "heilt": "helt",
+        "svart": "svar",
+        "kjempebra": "kjempe bra",
+        "superbra": "super bra",
     },
     "sv": {
-        "int": "inte", "ej": "inte", "inge": "inget", "aldrig": "aldrig", "nåt": "något", "nån": "någon",
-        "mkt": "mycket", "dom": "de", "ba": "bara", "sen": "sedan", "iaf": "i alla fall",
-        "jättebra": "jätte bra", "superbra": "super bra", "asså": "alltså", "ngn": "någon",
+        "int": "inte",
+        "ej": "inte",
+        "inge": "inget",
+        "aldrig": "aldrig",
+        "nåt": "något",
+        "nån": "någon",
+        "mkt": "mycket",
+        "dom": "de",
+        "ba": "bara",
+        "sen": "sedan",
+        "iaf": "i alla fall",
+        "jättebra": "jätte bra",
+        "superbra": "super bra",
+        "asså": "alltså",
+        "ngn": "någon",
     },
     "en": {"dont": "don't", "didnt": "didn't", "cant": "can't", "wasnt": "wasn't", "isnt": "isn't"},
 }
@@ -65,28 +104,187 @@ NORMALISE = {
 # negations (ikke, ingen, aldri, inte, inga, aldrig, not, no, never), time and
 # repetition (tid, igjen, tilbake, gang, igen, tillbaka), degree (for, för, too).
 STOP_WORDS = {
-    "no": set("og i på det den de en et ei å som til av at er var jeg meg min mitt mine du deg "
-              "han hun vi oss seg sin sitt sine har hadde ha så om fra men da nå der her også "
-              "eller dette denne disse med hos ved sånn the".split()),
-    "sv": set("och i på det den de en ett att som till av är var jag mig min mitt mina du dig "
-              "han hon vi oss sig sin sitt sina har hade ha så om från men då nu där här också "
-              "eller detta denna dessa med hos vid the".split()),
-    "en": set("the a an and of to in on at is was i me my you it this that for with as be "
-              "are were have had".split()),
+    "no": set(
+        [
+            "og",
+            "i",
+            "på",
+            "det",
+            "den",
+            "de",
+            "en",
+            "et",
+            "ei",
+            "å",
+            "som",
+            "til",
+            "av",
+            "at",
+            "er",
+            "var",
+            "jeg",
+            "meg",
+            "min",
+            "mitt",
+            "mine",
+            "du",
+            "deg",
+            "han",
+            "hun",
+            "vi",
+            "oss",
+            "seg",
+            "sin",
+            "sitt",
+            "sine",
+            "har",
+            "hadde",
+            "ha",
+            "så",
+            "om",
+            "fra",
+            "men",
+            "da",
+            "nå",
+            "der",
+            "her",
+            "også",
+            "eller",
+            "dette",
+            "denne",
+            "disse",
+            "med",
+            "hos",
+            "ved",
+            "sånn",
+            "the",
+        ]
+    ),
+    "sv": set(
+        [
+            "och",
+            "i",
+            "på",
+            "det",
+            "den",
+            "de",
+            "en",
+            "ett",
+            "att",
+            "som",
+            "till",
+            "av",
+            "är",
+            "var",
+            "jag",
+            "mig",
+            "min",
+            "mitt",
+            "mina",
+            "du",
+            "dig",
+            "han",
+            "hon",
+            "vi",
+            "oss",
+            "sig",
+            "sin",
+            "sitt",
+            "sina",
+            "har",
+            "hade",
+            "ha",
+            "så",
+            "om",
+            "från",
+            "men",
+            "då",
+            "nu",
+            "där",
+            "här",
+            "också",
+            "eller",
+            "detta",
+            "denna",
+            "dessa",
+            "med",
+            "hos",
+            "vid",
+            "the",
+        ]
+    ),
+    "en": set(
+        [
+            "the",
+            "a",
+            "an",
+            "and",
+            "of",
+            "to",
+            "in",
+            "on",
+            "at",
+            "is",
+            "was",
+            "i",
+            "me",
+            "my",
+            "you",
+            "it",
+            "this",
+            "that",
+            "for",
+            "with",
+            "as",
+            "be",
+            "are",
+            "were",
+            "have",
+            "had",
+        ]
+    ),
 }
 
 # Negations are never stemmed ("ingen" would become "ing"): they stay whole words.
-NEGATIONS = frozenset("ikke ingen ingenting intet aldri verken inte inget inga aldrig varken "
-                      "not no never nothing none".split())
+NEGATIONS = frozenset(
+    [
+        "ikke",
+        "ingen",
+        "ingenting",
+        "intet",
+        "aldri",
+        "verken",
+        "inte",
+        "inget",
+        "inga",
+        "aldrig",
+        "varken",
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "none",
+    ]
+)
 
 STEMMER_NAMES = {"no": "norwegian", "sv": "swedish", "en": "english"}
 _SPACY_CODES = {"no": "nb", "sv": "sv", "en": "en"}
 
-_DATE = re.compile(r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\.\s?(?:jan|feb|mar|apr|mai|maj|jun|jul|aug|sep|okt|nov|des|dec)\w*)\b", re.I)
-_TIME = re.compile(r"\b(?:kl\.?\s*\d{1,2}(?:[:.]\d{2})?|\d{1,2}:\d{2}|\d{1,2}\.\d{2}(?=\s*(?:i dag|idag|på|og|och|,|$)))", re.I)
-_AMOUNT = re.compile(r"(?:\b(?:kr|nok|sek)\.?\s*\d[\d .]*(?:,\d+)?(?:,-)?|\b\d[\d .]*(?:,\d+)?\s*(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|euro))", re.I)
-_DURATIONS = [(re.compile(r"\b\d+(?:[.,]\d+)?(?:\s*-\s*\d+)?\s*" + unit + r"\b", re.I), f" {ph} ")
-              for ph, unit in DURATION_UNITS.items()]
+_DATE = re.compile(
+    r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\.\s?(?:jan|feb|mar|apr|mai|maj|jun|jul|aug|sep|okt|nov|des|dec)\w*)\b",
+    re.I,
+)
+_TIME = re.compile(
+    r"\b(?:kl\.?\s*\d{1,2}(?:[:.]\d{2})?|\d{1,2}:\d{2}|\d{1,2}\.\d{2}(?=\s*(?:i dag|idag|på|og|och|,|$)))", re.I
+)
+_AMOUNT = re.compile(
+    r"(?:\b(?:kr|nok|sek)\.?\s*\d[\d .]*(?:,\d+)?(?:,-)?|\b\d[\d .]*(?:,\d+)?\s*(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|euro))",
+    re.I,
+)
+_DURATIONS = [
+    (re.compile(r"\b\d+(?:[.,]\d+)?(?:\s*-\s*\d+)?\s*" + unit + r"\b", re.I), f" {ph} ")
+    for ph, unit in DURATION_UNITS.items()
+]
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -125,7 +323,7 @@ def _fresh_tokenizer(family: str):
     return nlp
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tokenizer(family: str):
     import spacy
     from spacy.symbols import ORTH
@@ -136,7 +334,7 @@ def _tokenizer(family: str):
     return nlp
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(family: str):
     import Stemmer
 
@@ -174,8 +372,14 @@ class Preprocessor(BaseEstimator, TransformerMixin):
         Batch size for spaCy's `nlp.pipe`.
     """
 
-    def __init__(self, stem: bool = True, lemmatize_sv: bool = False, per_language: bool = True,
-                 mask_identifiers: bool = True, batch_size: int = 1000):
+    def __init__(
+        self,
+        stem: bool = True,
+        lemmatize_sv: bool = False,
+        per_language: bool = True,
+        mask_identifiers: bool = True,
+        batch_size: int = 1000,
+    ):
         self.stem = stem
         self.lemmatize_sv = lemmatize_sv
         self.per_language = per_language
@@ -188,8 +392,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
         masked = [mask_text(t) if self.mask_identifiers else mask_numbers(t) for t in texts]
-        families = ([lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language
-                    else ["no"] * len(texts))
+        families = [lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language else ["no"] * len(texts)
         out = np.empty(len(texts), dtype=object)
         for family in ("no", "sv", "en"):
             rows = [i for i, f in enumerate(families) if f == family]
@@ -206,7 +409,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
         placeholders = set(PLACEHOLDERS + NUMBER_PLACEHOLDERS)
         if self.lemmatize_sv and family == "sv":
             lemmas = _swedish_lemmas()
-            reduce = lambda words: [lemmas.get(w, w) for w in words]  # noqa: E731
+            reduce = lambda words: [lemmas.get(w, w) for w in words]
         elif self.stem:
             reduce = _stemmer(family).stemWords
         else:

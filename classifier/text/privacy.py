@@ -23,6 +23,7 @@ identifies.
 >>> mask("Ring meg på 912 34 567 eller kari@example.no, fnr 01019012384")
 'Ring meg på <phone> eller <email>, fnr <fnr>'
 """
+
 from __future__ import annotations
 
 import re
@@ -36,11 +37,12 @@ PLACEHOLDERS = ("<email>", "<fnr>", "<pnr>", "<phone>", "<account>", "<card>", "
 class Span:
     start: int
     end: int
-    kind: str      # email, fnr, pnr, phone, account, card, case
+    kind: str  # email, fnr, pnr, phone, account, card, case
     text: str
 
 
 # ----------------------------------------------------------------- check digits
+
 
 def fnr_valid(digits: str) -> bool:
     """Norwegian fødselsnummer or D-number: a real date and both mod-11 check digits."""
@@ -129,9 +131,9 @@ def _mod11(digits: str) -> bool:
 
 def _fnr_date_ok(digits: str) -> bool:
     day, month = int(digits[0:2]), int(digits[2:4])
-    if day > 40:                       # D-number: day + 40
+    if day > 40:  # D-number: day + 40
         day -= 40
-    if month > 40:                     # H-number and synthetic test numbers: month + 40 / + 80
+    if month > 40:  # H-number and synthetic test numbers: month + 40 / + 80
         month = month - 80 if month > 80 else month - 40
     return _real_day(day, month)
 
@@ -139,14 +141,14 @@ def _fnr_date_ok(digits: str) -> bool:
 def _pnr_date_ok(digits: str) -> bool:
     digits = digits[-10:]
     month, day = int(digits[2:4]), int(digits[4:6])
-    if day > 60:                       # samordningsnummer: day + 60
+    if day > 60:  # samordningsnummer: day + 60
         day -= 60
     return _real_day(day, month)
 
 
 def _real_day(day: int, month: int) -> bool:
     try:
-        date(2000, month, day)         # 2000 is a leap year, so 29 February passes
+        date(2000, month, day)  # 2000 is a leap year, so 29 February passes
     except ValueError:
         return False
     return True
@@ -158,30 +160,48 @@ def _digits(text: str) -> str:
 
 # ----------------------------------------------------------------- patterns
 
-_D = r"(?<![\w.,+-])"                   # not glued to a word, decimal or another number
+_D = r"(?<![\w.,+-])"  # not glued to a word, decimal or another number
 _E = r"(?![\w]|[.,-]\d)"
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 _IBAN_START = re.compile(r"\b([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])")
-IBAN_LENGTHS = {"NO": 15, "SE": 24, "DK": 18, "FI": 18, "DE": 22, "GB": 22, "NL": 18, "FR": 27,
-                "ES": 24, "PL": 28, "IS": 26, "EE": 20, "LT": 20, "LV": 21}
+IBAN_LENGTHS = {
+    "NO": 15,
+    "SE": 24,
+    "DK": 18,
+    "FI": 18,
+    "DE": 22,
+    "GB": 22,
+    "NL": 18,
+    "FR": 27,
+    "ES": 24,
+    "PL": 28,
+    "IS": 26,
+    "EE": 20,
+    "LT": 20,
+    "LV": 21,
+}
 
 # Numbers checked by their check digits, found wherever they are.
 _PNR = re.compile(_D + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
 _FNR = re.compile(_D + r"\d{6}[ -]?\d{5}" + _E)
 _NO_ACCOUNT = re.compile(_D + r"\d{4}([. ]?)\d{2}\1\d{5}" + _E)
-_SE_ACCOUNT = re.compile(                               # 8327-9, 94 125 601-8 / 6000-418273642
-    _D + r"(?P<clearing>[1-9]\d{3}(?:-\d(?=[, ])|\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)" + _E)
+_SE_ACCOUNT = re.compile(  # 8327-9, 94 125 601-8 / 6000-418273642
+    _D
+    + r"(?P<clearing>[1-9]\d{3}(?:-\d(?=[, ])|\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)"
+    + _E
+)
 _CARD = re.compile(_D + r"(?:\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|\d{4}[ -]?\d{6}[ -]?\d{5})" + _E)
 
 # Phone numbers, by their form only (8 digits in Norway, 8-10 with the leading 0 in Sweden).
 _PHONE = re.compile(
     _D + r"(?:"
-    r"(?:\+|00)47[ -]?(?:\d[ -]?){7}\d"                                  # +47 912 34 567
-    r"|(?:\+|00)46[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?\d){6,8}"             # +46 70-123 45 67
-    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?:[ ]?\d{2,3}){1,3}"                   # 070-123 45 67, 08-123 456 78
+    r"(?:\+|00)47[ -]?(?:\d[ -]?){7}\d"  # +47 912 34 567
+    r"|(?:\+|00)46[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?\d){6,8}"  # +46 70-123 45 67
+    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?:[ ]?\d{2,3}){1,3}"  # 070-123 45 67, 08-123 456 78
     r"|[2-9]\d{2}[ ]?\d{2}[ ]?\d{3}|[2-9]\d(?:[ ]?\d{2}){3}|[2-9]\d{3}[ ]?\d{4}"  # 912 34 567 ...
-    r")" + _E)
+    r")" + _E
+)
 
 # Words that say what the number after them is. A word may end in a definite
 # suffix ("saksnummeret", "kontot"); small words may stand between it and the
@@ -195,42 +215,106 @@ def _keywords(*words: str) -> str:
 
 
 _CASE_WORDS = _keywords(
-    r"\w*saks?(?:nummer|nr|\.nr|-nr|-nummer)?", r"\w*sags?(?:nummer|nr)?",
-    r"\w*ärende(?:nummer|nr|-nr)?", r"\w*arende(?:nummer|nr)?",
-    r"referanse(?:nummer|nr)?", r"referens(?:nummer|nr)?", r"ref",
-    r"kunde(?:nummer|nr|-nr|-id|id)", r"kund(?:nummer|nr|-nr|id)", r"customer(?: number| no| id)?",
-    r"faktura(?:nummer|nr|-nr)", r"invoice(?: number| no)?",
-    r"ordre(?:nummer|nr|-nr)", r"order(?:nummer|nr|-nr| number| no)?",
-    r"bestillings(?:nummer|nr)", r"beställnings(?:nummer|nr)",
-    r"avtale(?:nummer|nr|-nr)", r"avtals(?:nummer|nr|-nr)", r"kontrakts?(?:nummer|nr)",
-    r"ocr(?:-?nummer|-?nr)?", r"kid(?:-?nummer|-?nr)?",
-    r"polise(?:nummer|nr)", r"polis(?:nummer|nr)", r"forsikrings(?:nummer|nr)", r"försäkrings(?:nummer|nr)",
-    r"skade(?:nummer|nr)", r"medlems(?:nummer|nr)", r"låne?(?:nummer|nr)",
-    r"ticket", r"case", r"reklamasjons(?:nummer|nr)", r"henvendelses(?:nummer|nr)",
+    r"\w*saks?(?:nummer|nr|\.nr|-nr|-nummer)?",
+    r"\w*sags?(?:nummer|nr)?",
+    r"\w*ärende(?:nummer|nr|-nr)?",
+    r"\w*arende(?:nummer|nr)?",
+    r"referanse(?:nummer|nr)?",
+    r"referens(?:nummer|nr)?",
+    r"ref",
+    r"kunde(?:nummer|nr|-nr|-id|id)",
+    r"kund(?:nummer|nr|-nr|id)",
+    r"customer(?: number| no| id)?",
+    r"faktura(?:nummer|nr|-nr)",
+    r"invoice(?: number| no)?",
+    r"ordre(?:nummer|nr|-nr)",
+    r"order(?:nummer|nr|-nr| number| no)?",
+    r"bestillings(?:nummer|nr)",
+    r"beställnings(?:nummer|nr)",
+    r"avtale(?:nummer|nr|-nr)",
+    r"avtals(?:nummer|nr|-nr)",
+    r"kontrakts?(?:nummer|nr)",
+    r"ocr(?:-?nummer|-?nr)?",
+    r"kid(?:-?nummer|-?nr)?",
+    r"polise(?:nummer|nr)",
+    r"polis(?:nummer|nr)",
+    r"forsikrings(?:nummer|nr)",
+    r"försäkrings(?:nummer|nr)",
+    r"skade(?:nummer|nr)",
+    r"medlems(?:nummer|nr)",
+    r"låne?(?:nummer|nr)",
+    r"ticket",
+    r"case",
+    r"reklamasjons(?:nummer|nr)",
+    r"henvendelses(?:nummer|nr)",
     # a plain noun counts when "nr"/"nummer" follows it: "kunde nr 4410938", "faktura nr. 100234"
     r"(?:kunde|kund|faktura|ordre|order|bestilling|beställning|avtale|avtal|medlem|polise|polis|skade"
     r"|lån|kontrakt|henvendelse|reklamasjon)(?=\.?\s*-?(?:nr|nummer|no)\b)",
 )
-_ACCOUNT_WORDS = _keywords(r"\w*konto(?:nummer|nr|-nr)?", r"clearing(?:nummer|nr)?",
-                           r"account(?: number| no)?", r"bank account")
-_ID_WORDS = _keywords(r"fødselsnummer", r"fødselsnr", r"f\.?nr", r"personnummer", r"personnr",
-                      r"person-?nr", r"p\.?nr", r"personal number", r"d-?nummer", r"d-?nr",
-                      r"samordningsnummer", r"samordningsnr")
-_NOT_PHONE_WORDS = re.compile(_keywords(
-    r"vare(?:nummer|nr)", r"artikkel(?:nummer|nr)", r"artikel(?:nummer|nr)", r"art\.?nr", r"produkt(?:nummer|nr)",
-    r"serie(?:nummer|nr)", r"org\.?(?:nr|nummer)", r"organisasjons(?:nummer|nr)", r"organisations(?:nummer|nr)",
-    r"modell", r"modellnummer", r"versjon", r"version", r"feilkode", r"felkod", r"post(?:nummer|nr)",
-    r"registrerings(?:nummer|nr)", r"reg\.?nr", r"måler(?:nummer|nr)", r"mätar(?:nummer|nr)",
-    r"anlegg(?:s)?(?:nummer|nr)", r"anläggnings(?:nummer|nr)") + _FILLER + r"$")
-_PHONE_WORDS = _keywords(r"tlf", r"tel", r"telefon(?:nummer|nr)?", r"mobil(?:nummer|nr)?", r"mob",
-                         r"phone", r"sms", r"ring(?:e|er|de|)\s+(?:meg|mig|oss)(?:\s+på)?",
-                         r"nås\s+på", r"nåes\s+på")
+_ACCOUNT_WORDS = _keywords(
+    r"\w*konto(?:nummer|nr|-nr)?", r"clearing(?:nummer|nr)?", r"account(?: number| no)?", r"bank account"
+)
+_ID_WORDS = _keywords(
+    r"fødselsnummer",
+    r"fødselsnr",
+    r"f\.?nr",
+    r"personnummer",
+    r"personnr",
+    r"person-?nr",
+    r"p\.?nr",
+    r"personal number",
+    r"d-?nummer",
+    r"d-?nr",
+    r"samordningsnummer",
+    r"samordningsnr",
+)
+_NOT_PHONE_WORDS = re.compile(
+    _keywords(
+        r"vare(?:nummer|nr)",
+        r"artikkel(?:nummer|nr)",
+        r"artikel(?:nummer|nr)",
+        r"art\.?nr",
+        r"produkt(?:nummer|nr)",
+        r"serie(?:nummer|nr)",
+        r"org\.?(?:nr|nummer)",
+        r"organisasjons(?:nummer|nr)",
+        r"organisations(?:nummer|nr)",
+        r"modell",
+        r"modellnummer",
+        r"versjon",
+        r"version",
+        r"feilkode",
+        r"felkod",
+        r"post(?:nummer|nr)",
+        r"registrerings(?:nummer|nr)",
+        r"reg\.?nr",
+        r"måler(?:nummer|nr)",
+        r"mätar(?:nummer|nr)",
+        r"anlegg(?:s)?(?:nummer|nr)",
+        r"anläggnings(?:nummer|nr)",
+    )
+    + _FILLER
+    + r"$"
+)
+_PHONE_WORDS = _keywords(
+    r"tlf",
+    r"tel",
+    r"telefon(?:nummer|nr)?",
+    r"mobil(?:nummer|nr)?",
+    r"mob",
+    r"phone",
+    r"sms",
+    r"ring(?:e|er|de|)\s+(?:meg|mig|oss)(?:\s+på)?",
+    r"nås\s+på",
+    r"nåes\s+på",
+)
 
 _CASE_NUMBER = r"[A-Z]{0,4}-?\d[\dA-Z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
 _CASE = re.compile(_CASE_WORDS + _FILLER + r"(" + _CASE_NUMBER + r")")
 _CASE_MORE = re.compile(r"\s*(?:,|&|/|\+|\bog\b|\boch\b|\band\b)\s*(" + _CASE_NUMBER + r")")
-_CONTEXT_ACCOUNT = re.compile(                         # any grouping of 7-18 digits
-    _ACCOUNT_WORDS + _FILLER + r"((?:\d{4}-?\d,\s?|\d{4}-\d\s)?\d(?:[ .-]?\d){6,17})" + _E)
+_CONTEXT_ACCOUNT = re.compile(  # any grouping of 7-18 digits
+    _ACCOUNT_WORDS + _FILLER + r"((?:\d{4}-?\d,\s?|\d{4}-\d\s)?\d(?:[ .-]?\d){6,17})" + _E
+)
 _CONTEXT_IBAN = re.compile(_keywords(r"iban") + _FILLER + r"([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30})" + _E)
 _CONTEXT_CLEARING = re.compile(_keywords(r"clearing(?:nummer|nr)?") + _FILLER + r"(\d{4}(?:-\d)?)" + _E)
 _CONTEXT_ID = re.compile(_ID_WORDS + _FILLER + r"((?:18|19|20)?\d{6}[-+ ]?\d{4,5})" + _E)
@@ -240,7 +324,9 @@ _CONTEXT_PHONE = re.compile(_PHONE_WORDS + _FILLER + r"(" + _PHONE.pattern + r")
 _UNIT_AFTER = re.compile(
     r"\s?(?:kr\b|kroner|kronor|nok\b|sek\b|,-|:-|€|\$|%|prosent|procent|euro"
     r"|(?:ganger|gånger|gang|gång|ggr|dager|dagar|timer|timmar|minutter|minuter|min|uker|veckor|måneder|månader"
-    r"|år|stk|st|km|kg|personer|kunder)\b)", re.I)
+    r"|år|stk|st|km|kg|personer|kunder)\b)",
+    re.I,
+)
 _UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek)\.?\s*$")
 _DIGIT_AFTER, _DIGIT_BEFORE = re.compile(r"[ -]\d"), re.compile(r"\d[ -]$")
 _DATE_LIKE = re.compile(r"(\d{1,4})[-/. ](\d{1,2})(?:[-/. ](\d{2,4}))?")
@@ -256,11 +342,12 @@ _TIER_FORM, _TIER_CONTEXT, _TIER_CHECKED, _TIER_PHONE = 0, 1, 2, 3
 
 # ----------------------------------------------------------------- finding
 
+
 def find(text: str) -> list[Span]:
     """Every identifier in `text`, left to right, without overlaps."""
     if not isinstance(text, str) or not _MAYBE_IDENTIFIER.search(text):
         return []
-    cands: list[tuple[int, int, int, str]] = []     # (tier, start, end, kind)
+    cands: list[tuple[int, int, int, str]] = []  # (tier, start, end, kind)
 
     def add(tier: int, start: int, end: int, kind: str) -> None:
         cands.append((tier, start, end, kind))
@@ -269,7 +356,7 @@ def find(text: str) -> list[Span]:
         add(_TIER_FORM, m.start(), m.end(), "email")
     for m in _IBAN_START.finditer(text):
         end = _iban_end(text, m.start(), IBAN_LENGTHS.get(m.group(1), 0))
-        if end and iban_valid(text[m.start():end]):
+        if end and iban_valid(text[m.start() : end]):
             add(_TIER_FORM, m.start(), end, "account")
 
     # A word in front says what the number is.
@@ -283,8 +370,9 @@ def find(text: str) -> list[Span]:
         digits = _digits(m.group(1))
         if len(digits) == 11 and _fnr_date_ok(digits):
             add(_TIER_CONTEXT, m.start(1), m.end(1), "fnr")
-        elif len(digits) in (10, 12) and (len(digits) == 10 or digits[:2] in ("18", "19", "20")) \
-                and _pnr_date_ok(digits):
+        elif (
+            len(digits) in (10, 12) and (len(digits) == 10 or digits[:2] in ("18", "19", "20")) and _pnr_date_ok(digits)
+        ):
             add(_TIER_CONTEXT, m.start(1), m.end(1), "pnr")
     for m in _CONTEXT_PHONE.finditer(text):
         if _phone_ok(text, m.start(1), m.end(1)):
@@ -354,7 +442,7 @@ def _case_end(text: str, start: int, end: int) -> int:
 
 def _resolve(text: str, cands: list[tuple[int, int, int, str]]) -> list[Span]:
     spans: list[Span] = []
-    for tier, start, end, kind in sorted(cands, key=lambda c: (c[0], c[1] - c[2], c[1])):
+    for _tier, start, end, kind in sorted(cands, key=lambda c: (c[0], c[1] - c[2], c[1])):
         if not any(s.start < end and start < s.end for s in spans):
             spans.append(Span(start, end, kind, text[start:end]))
     return sorted(spans, key=lambda s: s.start)
@@ -389,11 +477,11 @@ def _is_date(number: str) -> bool:
     if not m:
         return False
     first, second, third = m.groups()
-    if len(first) == 4:                                  # 2024-10-03
+    if len(first) == 4:  # 2024-10-03
         return third is not None and 1800 <= int(first) <= 2100 and _real_day(int(third), int(second))
     if len(first) > 2 or (third is not None and len(third) == 3):
         return False
-    return _real_day(int(first), int(second))            # 03 10 2024, 15/9
+    return _real_day(int(first), int(second))  # 03 10 2024, 15/9
 
 
 def _shape(number: str) -> str:
@@ -422,11 +510,12 @@ def _trim_end(text: str, start: int, end: int) -> int:
 
 # ----------------------------------------------------------------- masking
 
+
 def mask(text: str) -> str:
     """`text` with every identifier replaced by its placeholder (`<fnr>`, `<phone>`, ...)."""
     spans = find(text)
     for s in reversed(spans):
-        text = text[:s.start] + f"<{s.kind}>" + text[s.end:]
+        text = text[: s.start] + f"<{s.kind}>" + text[s.end :]
     return text
 
 

@@ -1,0 +1,1 @@
+"""What drives detractors: the statistics, the file-level workflow and the HTML report."""

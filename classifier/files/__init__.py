@@ -1,0 +1,1 @@
+"""Survey files: reading any Nordic export, finding its columns, writing outputs safely."""

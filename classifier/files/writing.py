@@ -1,0 +1,231 @@
+"""Writing outputs: atomically (a temporary file, then a rename), spreadsheet-safe, never over an input."""
+
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+OUTPUT_FORMATS = ("csv", "xlsx", "parquet", "jsonl")
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def neutralise_text(value: str) -> str:
+    """`value` with a `'` in front if a spreadsheet would run it as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP CSV injection).
+
+    Column names come from the input's header, so they are neutralised too.
+    """
+    out = df.copy()
+    out.columns = [neutralise_text(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            s = out[col]
+            mask = s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            if mask.any():
+                out.loc[mask, col] = "'" + s[mask]
+    return out
+
+
+def output_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in OUTPUT_FORMATS:
+            raise InputError(f"unknown format {fmt!r}; use one of {', '.join(OUTPUT_FORMATS)}")
+        return fmt
+    suffix = path.suffix.lower().lstrip(".")
+    return {"xlsx": "xlsx", "parquet": "parquet", "pq": "parquet", "jsonl": "jsonl", "json": "jsonl"}.get(suffix, "csv")
+
+
+class TableWriter:
+    """Write a table in chunks to a temporary file and move it into place on success.
+
+    Used as a context manager: if anything fails (or the user presses Ctrl-C) the
+    temporary file is removed and no partial output is left behind, and an output
+    that was there before is left as it was. CSV and XLSX cells (and column names)
+    that a spreadsheet would run as formulas are neutralised.
+
+    `nordic_csv` writes CSV as Excel in Norwegian and Swedish settings reads it:
+    `;` between fields and a decimal comma (0,93), instead of `,` and `0.93`.
+    """
+
+    def __init__(self, path: str | Path, fmt: str, *, protect: tuple[Path, ...] = (), nordic_csv: bool = False):
+        self.path = Path(path)
+        self.fmt = fmt
+        self.nordic_csv = nordic_csv
+        refuse_overwrite(self.path, protect)
+        if self.path.is_dir():
+            raise InputError("is a directory; give an output file name", path=self.path)
+        self._tmp: Path | None = None
+        self._sink = None
+        self._header_written = False
+        self.rows = 0
+
+    def __enter__(self) -> "TableWriter":
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        except OSError as exc:
+            raise InputError(f"cannot write here ({exc.strerror or type(exc).__name__})", path=self.path) from None
+        os.close(fd)
+        self._tmp = Path(tmp)
+        return self
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.fmt in ("csv", "xlsx"):
+            df = neutralise_formulas(df)
+        if self.fmt == "csv":
+            first = not self._header_written
+            df.to_csv(
+                self._tmp,
+                mode="a",
+                header=first,
+                index=False,
+                encoding="utf-8-sig" if first else "utf-8",
+                lineterminator="\r\n",
+                sep=";" if self.nordic_csv else ",",
+                decimal="," if self.nordic_csv else ".",
+            )
+            self._header_written = True
+        elif self.fmt == "jsonl":
+            with open(self._tmp, "a", encoding="utf-8") as fh:
+                df.to_json(fh, orient="records", lines=True, force_ascii=False)
+        elif self.fmt == "parquet":
+            self._write_parquet(df)
+        elif self.fmt == "xlsx":
+            self._write_xlsx(df)
+        self.rows += len(df)
+
+    def _write_parquet(self, df: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(_stringify_objects(df), preserve_index=False)
+        if self._sink is None:
+            self._sink = pq.ParquetWriter(self._tmp, table.schema)
+        self._sink.write_table(table.cast(self._sink.schema))
+
+    def _write_xlsx(self, df: pd.DataFrame) -> None:
+        from openpyxl import Workbook
+
+        if self._sink is None:
+            self._sink = Workbook(write_only=True)
+            self._sheet = self._sink.create_sheet("predictions")
+            self._sheet.append([_excel_cell(str(c)) for c in df.columns])
+        for row in df.itertuples(index=False):
+            self._sheet.append([_excel_cell(v) for v in row])
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self.fmt == "parquet" and self._sink is not None:
+                    self._sink.close()
+                elif self.fmt == "xlsx":
+                    if self._sink is None:
+                        self._write_xlsx(pd.DataFrame())
+                    self._sink.save(self._tmp)
+                os.chmod(self._tmp, _file_mode(self.path))
+                try:
+                    os.replace(self._tmp, self.path)
+                except OSError as exc:
+                    raise InputError(
+                        f"cannot be replaced ({exc.strerror or type(exc).__name__}); "
+                        "is it open in another program, such as Excel?",
+                        path=self.path,
+                    ) from None
+                self._tmp = None
+        finally:
+            if self._tmp is not None:
+                self._discard_sink()
+                self._tmp.unlink(missing_ok=True)
+
+    def _discard_sink(self) -> None:
+        """After a failure: close the Parquet file (Windows cannot delete an open file), and
+        finish the XLSX sheet so openpyxl removes its own temporary file."""
+        if self._sink is None:
+            return
+        try:
+            if self.fmt == "parquet":
+                self._sink.close()
+            elif self.fmt == "xlsx":
+                self._sheet.close()
+                self._sheet._writer.cleanup()
+        except Exception:
+            pass
+
+
+def refuse_overwrite(target: str | Path, inputs) -> None:
+    """InputError when `target` is one of the run's input files: outputs never replace inputs."""
+    resolved = Path(target).resolve()
+    if any(resolved == Path(p).resolve() for p in inputs):
+        raise InputError("refusing to write the output over an input file", path=target)
+
+
+def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] = ()) -> None:
+    """Write a text file (JSON, HTML, a model card) whole or not at all, never over an input.
+
+    The temporary file gets a fresh, unguessable name in the target folder
+    (`mkstemp`: created exclusively, never through a planted symlink), then is
+    renamed over the target.
+    """
+    path = Path(path)
+    refuse_overwrite(path, protect)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise InputError(f"cannot write here ({exc.strerror or type(exc).__name__})", path=path) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or type(exc).__name__})", path=path) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the output it replaces, else what a new file gets (mkstemp makes 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column; input columns of mixed Python types become text."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+def _excel_cell(value):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, str):
+        # openpyxl refuses characters that XML cannot carry; removing them must not
+        # turn "\x01=cmd()" into a formula, so neutralise after.
+        return neutralise_text(_XML_ILLEGAL.sub("", value))
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # Excel has no time zones
+    return value

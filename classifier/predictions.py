@@ -1,0 +1,145 @@
+"""The predictions table: the one schema that `Model.predict`, `classify predict` and
+`classify drivers` share.
+
+Wide form (one row per comment) keeps every input column and adds, in this order:
+
+| column | what |
+|---|---|
+| `language` | nb, nn, sv, da, en or unknown |
+| `labels` | the assigned category ids joined with `;` (empty: none) |
+| `prob_<id>` | one calibrated probability per category |
+| `note` | why a comment got no prediction: "empty comment", "too short to classify" |
+| `model` | the model that tagged it (name and the first 12 hex digits of its SHA-256) |
+| `nps_score`, `nps_group` | when the input has a 0-10 score column |
+
+An added name that the input already uses gets `_pred` appended (then `_pred2`, ...),
+so no input column is ever changed or dropped. Long form (`--long`) has one row
+per comment and assigned category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+PROB_PREFIX = "prob_"
+NOTE_EMPTY, NOTE_TOO_SHORT = "empty comment", "too short to classify"
+
+
+def output_name(name: str, existing) -> str:
+    """`name`, or `name_pred`, `name_pred2`, ... whichever the input does not use yet."""
+    taken = set(existing)
+    if name not in taken:
+        return name
+    candidate, n = f"{name}_pred", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_pred{n}"
+    return candidate
+
+
+def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
+    return [";".join(labels[j] for j in np.flatnonzero(row)) for row in decided]
+
+
+def wide(
+    frame: pd.DataFrame,
+    languages: Sequence[str],
+    proba: np.ndarray,
+    decided: np.ndarray,
+    notes: Sequence[str],
+    labels: Sequence[str],
+    model_id: str | None = None,
+    scores: pd.Series | None = None,
+) -> pd.DataFrame:
+    """`frame` with the prediction columns added (see the module docstring)."""
+    from .nps import nps_group
+
+    added: dict[str, object] = {"language": list(languages), "labels": label_strings(decided, labels)}
+    for j, lab in enumerate(labels):
+        added[f"{PROB_PREFIX}{lab}"] = np.round(proba[:, j], 4)
+    added["note"] = list(notes)
+    if model_id is not None:
+        added["model"] = model_id
+    if scores is not None:
+        added["nps_score"] = scores.astype("Int64")     # same index as frame
+        added["nps_group"] = nps_group(scores)
+    out = frame.copy()
+    for name, values in added.items():
+        out[output_name(name, out.columns)] = values
+    return out
+
+
+def long(
+    frame: pd.DataFrame,
+    languages: Sequence[str],
+    proba: np.ndarray,
+    decided: np.ndarray,
+    labels: Sequence[str],
+    names: dict[str, str],
+    *,
+    id_col: str | None = None,
+    scores: pd.Series | None = None,
+    model_id: str | None = None,
+) -> pd.DataFrame:
+    """One row per comment and assigned label; a comment with none gets one row, label empty."""
+    from .nps import nps_group
+
+    groups = nps_group(scores).tolist() if scores is not None else None
+    ids = frame[id_col].tolist() if id_col else None
+    rows = []
+    for i, row_labels in enumerate(decided):
+        base: dict[str, object] = {"row": int(frame.index[i]) + 1}
+        if ids is not None:
+            base["id"] = ids[i]
+        base["language"] = languages[i]
+        if groups is not None:
+            base["nps_group"] = groups[i]
+        if model_id is not None:
+            base["model"] = model_id
+        assigned = np.flatnonzero(row_labels)
+        if len(assigned) == 0:
+            rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
+        for j in assigned:
+            rows.append(
+                {
+                    **base,
+                    "label": labels[j],
+                    "label_name": names[labels[j]],
+                    "probability": round(float(proba[i, j]), 4),
+                }
+            )
+    out = pd.DataFrame(rows)
+    # A chunk where no comment got a label must still give Parquet a float column.
+    out["probability"] = out["probability"].astype(float)
+    return out
+
+
+def categories_of(columns) -> list[str]:
+    """Category ids of a wide predictions table: its `prob_<id>` columns (none: not predictions)."""
+    return [c[len(PROB_PREFIX) :] for c in columns if str(c).startswith(PROB_PREFIX)]
+
+
+def is_predictions(columns) -> bool:
+    """True for a table written by `classify predict` (wide form)."""
+    return "labels" in set(columns) and bool(categories_of(columns))
+
+
+def read_wide(df: pd.DataFrame) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """Categories, 0/1 labels and probabilities from a wide predictions table."""
+    categories = categories_of(df.columns)
+    proba = df[[f"{PROB_PREFIX}{c}" for c in categories]].apply(_probabilities)
+    proba.columns = categories
+    label_sets = df["labels"].fillna("").astype(str).str.split(";")
+    hard = pd.DataFrame({c: label_sets.map(lambda labs, c=c: int(c in labs)) for c in categories}, index=df.index)
+    return categories, hard, proba
+
+
+def _probabilities(column: pd.Series) -> pd.Series:
+    """Probabilities as written in any of our formats: 0.93, or 0,93 (--nordic-csv); empty is 0."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype(float).fillna(0.0)
+    text = column.astype(str).str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(text.where(~text.isin(["", "nan", "None", "<NA>"]), "0"), errors="coerce").fillna(0.0)

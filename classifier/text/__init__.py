@@ -1,0 +1,1 @@
+"""Text processing: personal-data masking, language detection, normalisation, features."""
