@@ -24,19 +24,26 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     help="""Code Norwegian and Swedish customer-service survey comments into root causes,
 and find which causes drive detractors.
 
+\b
 Examples:
-
-* `classify predict survey.csv` - write survey.predictions.csv beside it
-* `classify drivers survey.csv --html report.html` - rank the causes of detractors
-* `classify train --data my_labels.csv` - fit a model on your own labels (a new named model)
-* `classify models` - list the trained models
-* `classify evaluate --data labelled.csv` - score a model on a labelled file
+  classify predict survey.csv                     tag every comment, write survey.predictions.csv
+  classify drivers survey.csv --html report.html  rank the causes of detractors
+  classify train --data my_labels.csv             fit a model on your own labels (a new model)
+  classify models                                 list the trained models
+  classify evaluate --data labelled.csv           score a model on a labelled file
 """,
 )
+
+
+def _examples(*lines: str) -> str:
+    """An epilog that click prints as written (\\b stops it re-wrapping the lines)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 # Markup off: file and column names like "svar[1].csv" must print as they are.
 console = Console(width=None if sys.stdout.isatty() else 150, markup=False)
 err = Console(stderr=True, markup=False)
@@ -102,9 +109,11 @@ def _say_training(message: str) -> None:
 
 
 @app.command(
-    epilog="Examples: `classify train` (the default model, on the shipped data)  ·  "
-    "`classify train --data my_labels.csv --codebook my_codebook.csv` (a new model "
-    "named my_labels)  ·  `classify train --data my_labels.csv --out models/mine`"
+    epilog=_examples(
+        "classify train                                   # the default model, on the shipped data",
+        "classify train --data my_labels.csv --codebook my_codebook.csv   # a new model: my_labels",
+        "classify train --data my_labels.csv --out models/mine",
+    )
 )
 @friendly_errors
 def train(
@@ -156,7 +165,7 @@ def train(
     )
 
 
-@app.command(epilog="Example: `classify models`; then `classify predict survey.csv --model NAME`")
+@app.command(epilog=_examples("classify models", "classify predict survey.csv --model NAME"))
 @friendly_errors
 def models() -> None:
     """List the trained models: name, labels, training data, date, cross-validated F1."""
@@ -185,9 +194,11 @@ def models() -> None:
 
 
 @app.command(
-    epilog="Examples: `classify predict survey.csv`  ·  `classify predict exports/ --out-dir "
-    "tagged/ --format xlsx`  ·  `classify predict survey.xlsx --sheet Svar --text-col "
-    "Kommentar --long`"
+    epilog=_examples(
+        "classify predict survey.csv",
+        "classify predict exports/ --out-dir tagged/ --format xlsx",
+        "classify predict survey.xlsx --sheet Svar --text-col Kommentar --long",
+    )
 )
 @friendly_errors
 def predict(
@@ -312,8 +323,10 @@ def _print_summary(total, model, n_files: int) -> None:
 
 
 @app.command(
-    epilog="Examples: `classify evaluate` (cross-validated, on training_data/)  ·  "
-    "`classify evaluate --data labelled_test.csv --model models/mine`"
+    epilog=_examples(
+        "classify evaluate                      # cross-validated, on the shipped data",
+        "classify evaluate --data labelled_test.csv --model mine",
+    )
 )
 @friendly_errors
 def evaluate(
@@ -357,9 +370,11 @@ def evaluate(
 
 
 @app.command(
-    epilog="Examples: `classify drivers survey.csv`  ·  `classify drivers survey.predictions.csv "
-    "--by Kanal --period month --html report.html --out drivers.xlsx`  ·  "
-    "`classify drivers survey.csv --soft --correct`"
+    epilog=_examples(
+        "classify drivers survey.csv",
+        "classify drivers survey.predictions.csv --by Kanal --period month --html report.html --out drivers.xlsx",
+        "classify drivers survey.csv --soft --correct",
+    )
 )
 @friendly_errors
 def drivers(
