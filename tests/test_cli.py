@@ -1,6 +1,7 @@
 """Every verb and flag of the `classify` command, through typer's CliRunner."""
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -174,11 +175,18 @@ def test_drivers_on_a_survey_with_every_output(survey, small_model_dir, tmp_path
 
 
 @pytest.mark.parametrize("suffix", [".json", ".xlsx", ".parquet"])
-def test_drivers_table_formats(survey, small_model_dir, tmp_path, suffix):
+def test_drivers_table_formats_hold_the_same_table_as_csv(survey, small_model_dir, tmp_path, suffix):
+    args = ("drivers", survey, "--model", small_model_dir, "--min-n", 1, "--n-boot", 20)
+    assert run(*args, "--out", tmp_path / "d.csv").exit_code == 0
     out = tmp_path / f"d{suffix}"
-    assert run("drivers", survey, "--model", small_model_dir, "--min-n", 1, "--n-boot", 20,
-               "--out", out).exit_code == 0
-    assert out.stat().st_size > 0
+    assert run(*args, "--out", out).exit_code == 0
+    want = pd.read_csv(tmp_path / "d.csv")
+    got = {".json": lambda p: pd.read_json(p), ".xlsx": lambda p: pd.read_excel(p),
+           ".parquet": lambda p: pd.read_parquet(p)}[suffix](out)
+    assert list(got.columns) == list(want.columns) and len(got) == len(want)
+    assert got["category"].tolist() == want["category"].tolist()
+    np.testing.assert_allclose(got["impact"].astype(float), want["impact"].astype(float), atol=1e-9)
+    assert set(got["model"]) == {want["model"][0]} and want["model"][0].startswith("small_model")
 
 
 def test_drivers_on_a_predictions_file_soft_and_corrected(survey, small_model_dir, tmp_path):

@@ -60,6 +60,7 @@ def test_report_has_the_charts(full_report):
 
 def test_every_svg_is_well_formed_xml(full_report):
     svgs = re.findall(r"<svg.*?</svg>", full_report, flags=re.DOTALL)
+    assert len(svgs) >= 4 + 1 + 4            # the charts, the headline bar, a bar per segment row
     for svg in svgs:
         ElementTree.fromstring(svg)  # raises on unescaped text or broken tags
 

@@ -25,6 +25,8 @@ class WordwiseCharTfidf(TfidfVectorizer):
     """
 
     def transform(self, raw_documents):
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
         if self.analyzer != "char_wb" or self.lowercase or self.strip_accents or self.preprocessor:
             return super().transform(raw_documents)
         words: dict[str, int] = {}

@@ -386,8 +386,20 @@ class Preprocessor(BaseEstimator, TransformerMixin):
         self.mask_identifiers = mask_identifiers
         self.batch_size = batch_size
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False           # stateless: it learns nothing
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
     def fit(self, X, y=None):
+        """Nothing to learn; returns self."""
         return self
+
+    def get_feature_names_out(self, input_features=None):
+        """One output: the normalised comment."""
+        return np.array(["text"], dtype=object)
 
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
