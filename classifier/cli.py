@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -255,6 +255,7 @@ def predict(
                 on_progress=advance,
             )
         cols = summary.columns
+        assert cols is not None
         found = ", ".join(
             f"{kind} column {getattr(cols, kind)!r}" + (" (found by its header)" if cols.found.get(kind) else "")
             for kind in ("text", "score", "id")
@@ -444,8 +445,11 @@ def _print_drivers(result, file: Path) -> None:
     err.print(
         f"{file}: score column {result.score_col!r}"
         + (f", comments {result.text_col!r}" if result.text_col else "")
-        + (f" (tagged by model {result.model_id})" if result.predicted
-           else f" (predictions from the file{', model ' + result.model_id if result.model_id else ''})"),
+        + (
+            f" (tagged by model {result.model_id})"
+            if result.predicted
+            else f" (predictions from the file{', model ' + result.model_id if result.model_id else ''})"
+        ),
         highlight=False,
     )
     console.print(
@@ -456,7 +460,7 @@ def _print_drivers(result, file: Path) -> None:
         highlight=False,
     )
     table = RichTable(title="Causes, ranked by NPS impact", title_justify="left")
-    for col, justify in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("rank", "right"),
         ("cause", "left"),
         ("mentions", "right"),
@@ -467,7 +471,8 @@ def _print_drivers(result, file: Path) -> None:
         ("Shapley", "right"),
         ("q", "right"),
         ("role", "left"),
-    ]:
+    ]
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for _, r in a.table.iterrows():
         rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))

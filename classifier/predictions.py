@@ -41,7 +41,7 @@ def output_name(name: str, existing) -> str:
 
 
 def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
-    return [";".join(labels[j] for j in np.flatnonzero(row)) for row in decided]
+    return [";".join(labels[int(j)] for j in np.flatnonzero(row)) for row in decided]
 
 
 def wide(
@@ -64,7 +64,7 @@ def wide(
     if model_id is not None:
         added["model"] = model_id
     if scores is not None:
-        added["nps_score"] = scores.astype("Int64")     # same index as frame
+        added["nps_score"] = scores.astype("Int64")  # same index as frame
         added["nps_group"] = nps_group(scores)
     out = frame.copy()
     for name, values in added.items():
@@ -102,7 +102,7 @@ def long(
         assigned = np.flatnonzero(row_labels)
         if len(assigned) == 0:
             rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
-        for j in assigned:
+        for j in map(int, assigned):
             rows.append(
                 {
                     **base,

@@ -120,6 +120,7 @@ def _init_worker(model_path: str, trust: bool) -> None:
 
 
 def _worker_tag(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    assert _WORKER_MODEL is not None, "the worker was started without a model"
     languages, proba = _WORKER_MODEL.probabilities(texts)
     return languages, proba.astype(np.float32)
 

@@ -10,6 +10,7 @@ us), runs the real command on it as a subprocess, and prints comments per
 second and the peak resident memory of the whole process tree (the command and
 its worker processes together, as PSS), sampled every 50 ms from /proc.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,15 +26,40 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CLASSIFY = [sys.executable, "-m", "classifier.cli"]
 
-NB = ("ventet lenge i kø før jeg fikk svar", "hyggelig dame som løste saken min", "måtte ringe tre ganger",
-      "lovet å ringe tilbake men gjorde det aldri", "ble satt over til feil avdeling", "uforståelig brev",
-      "fikk ikke logget inn på min side", "for høyt gebyr på fakturaen", "rask og god hjelp",
-      "han skjønte ikke hva jeg spurte om", "stengt på lørdag", "BankID fungerte ikke", "bra", "ok",
-      "kundeservice var kjempegrei", "ventetid på 45 min er for lenge", "ingen svar på e-post")
-SV = ("väntade länge i telefonkön", "trevlig personal som hjälpte mig", "fick ringa flera gånger",
-      "de lovade att ringa tillbaka men hörde aldrig av sig", "kopplades runt mellan avdelningar",
-      "otydligt brev", "kunde inte logga in på mina sidor", "dyr avgift på fakturan", "snabb hjälp",
-      "hon förstod inte mitt ärende", "stängt på helgen", "jättebra bemötande", "inget svar på mejlet")
+NB = (
+    "ventet lenge i kø før jeg fikk svar",
+    "hyggelig dame som løste saken min",
+    "måtte ringe tre ganger",
+    "lovet å ringe tilbake men gjorde det aldri",
+    "ble satt over til feil avdeling",
+    "uforståelig brev",
+    "fikk ikke logget inn på min side",
+    "for høyt gebyr på fakturaen",
+    "rask og god hjelp",
+    "han skjønte ikke hva jeg spurte om",
+    "stengt på lørdag",
+    "BankID fungerte ikke",
+    "bra",
+    "ok",
+    "kundeservice var kjempegrei",
+    "ventetid på 45 min er for lenge",
+    "ingen svar på e-post",
+)
+SV = (
+    "väntade länge i telefonkön",
+    "trevlig personal som hjälpte mig",
+    "fick ringa flera gånger",
+    "de lovade att ringa tillbaka men hörde aldrig av sig",
+    "kopplades runt mellan avdelningar",
+    "otydligt brev",
+    "kunde inte logga in på mina sidor",
+    "dyr avgift på fakturan",
+    "snabb hjälp",
+    "hon förstod inte mitt ärende",
+    "stängt på helgen",
+    "jättebra bemötande",
+    "inget svar på mejlet",
+)
 
 
 def synthetic_comment(rng: random.Random) -> str:
@@ -41,7 +67,7 @@ def synthetic_comment(rng: random.Random) -> str:
     text = ", ".join(parts)
     if rng.random() < 0.3:
         text += f" {rng.randint(2, 90)} min"
-    if rng.random() < 0.05:   # fresh vocabulary: a made-up word spaCy has not cached
+    if rng.random() < 0.05:  # fresh vocabulary: a made-up word spaCy has not cached
         text += " " + "".join(rng.choice("abdefghiklmnoprstuvyæøå") for _ in range(rng.randint(5, 11)))
     return text.capitalize()
 
@@ -129,8 +155,10 @@ def main() -> None:
         model_dir = tmp / "model"
         seconds, peak, _ = run_measured(CLASSIFY + ["train", "--out", str(model_dir)])
         if not args.skip_train:
-            print(f"train: {seconds:.1f} s on the shipped training data (cross-validation included), "
-                  f"peak memory {peak:.0f} MB")
+            print(
+                f"train: {seconds:.1f} s on the shipped training data (cross-validation included), "
+                f"peak memory {peak:.0f} MB"
+            )
         survey = tmp / "survey.csv"
         t = time.perf_counter()
         write_survey(survey, args.n)
@@ -140,9 +168,11 @@ def main() -> None:
         if args.jobs:
             cmd += ["--jobs", str(args.jobs)]
         seconds, peak, _ = run_measured(cmd)
-        print(f"predict end to end (read, mask, detect language, preprocess, predict, write): "
-              f"{seconds:.1f} s = {args.n / seconds:,.0f} comments/s, peak memory {peak:.0f} MB "
-              f"(all processes), {os.cpu_count()} cores")
+        print(
+            f"predict end to end (read, mask, detect language, preprocess, predict, write): "
+            f"{seconds:.1f} s = {args.n / seconds:,.0f} comments/s, peak memory {peak:.0f} MB "
+            f"(all processes), {os.cpu_count()} cores"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ each set's train split and scores it on the test split (accuracy, macro-F1),
 for comparison with the published figures in ../shared/external/README.md.
 The data is read where it lies and never copied into the repository.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ from classifier import load_labelled, train
 
 SETS = {
     "norec_sentence_3class": "NoReC sentence, 3 classes (nb); published: char TF-IDF + LR 52.9, "
-                             "mBERT 62.7, NB-BERT base 73.7, NorBERT3 large 78.4",
+    "mBERT 62.7, NB-BERT base 73.7, NorBERT3 large 78.4",
     "swedish_sentiment_timpal0l": "Swedish reviews, 2 classes (sv); shared baseline: char TF-IDF + LR 93.8",
 }
 DEFAULT_EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
@@ -54,8 +55,10 @@ def main() -> None:
         model = train(train_data, variant=args.variant, evaluate=False)
         fit_s = time.perf_counter() - t
         accuracy, macro_f1 = score(model, test_data)
-        print(f"{name}: train n={len(train_data)}, test n={len(test_data)}, variant {args.variant}: "
-              f"accuracy {100 * accuracy:.1f}, macro-F1 {100 * macro_f1:.1f} (fit {fit_s:.0f} s)\n  {published}")
+        print(
+            f"{name}: train n={len(train_data)}, test n={len(test_data)}, variant {args.variant}: "
+            f"accuracy {100 * accuracy:.1f}, macro-F1 {100 * macro_f1:.1f} (fit {fit_s:.0f} s)\n  {published}"
+        )
 
 
 if __name__ == "__main__":

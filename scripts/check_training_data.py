@@ -13,6 +13,7 @@ With --markdown the numbers come as the Markdown tables pasted into DATA_CARD.md
 The category ids are read from the codebook file, never hard-coded here.
 Duplicates are judged by `classifier.model.duplicates`, as the integrity test judges them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,34 +29,72 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "classifier" / "training_dat
 CODEBOOK_FILE = "codebook.csv"
 COLUMNS = ["id", "text", "lang", "score", "labels"]
 CODEBOOK_COLUMNS = ["id", "name_nb", "name_sv", "name_en", "definition"]
-FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}          # language -> language family
+FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}  # language -> language family
 FAMILY_NAME = {"no": "Norwegian (nb+nn)", "sv": "Swedish (sv)"}
-ID_RE = re.compile(r"^(?P<file>[a-z]{2}\d+)-\d{4}$")   # <file stem>-<4 digits>, e.g. nb1-0001
+ID_RE = re.compile(r"^(?P<file>[a-z]{2}\d+)-\d{4}$")  # <file stem>-<4 digits>, e.g. nb1-0001
 
 # Targets (the same numbers are asserted by tests/test_training_data.py)
-MIN_ROWS = 1500            # per language family
-MIN_PER_CATEGORY = 80      # per category and language family
+MIN_ROWS = 1500  # per language family
+MIN_PER_CATEGORY = 80  # per category and language family
 MULTI_LABEL = (20.0, 35.0)  # % of comments with two or more labels
-NO_LABEL = (7.0, 15.0)      # % of comments with no label
+NO_LABEL = (7.0, 15.0)  # % of comments with no label
 NPS_RANGE = (15.0, 45.0)
-NEAR_DUP = 0.8             # Jaccard of character 5-gram shingles
+NEAR_DUP = 0.8  # Jaccard of character 5-gram shingles
 SHORT_WORDS, LONG_WORDS = 6, 60
 
 # Made-up personal data the writers put in on purpose (for the privacy filter). Heuristics.
-FIRST_NAMES = ["Ahmed", "Anna", "Annika", "Arne", "Eirik", "Emma", "Erik", "Fatima", "Hanne", "Henrik", "Ingrid", "Johan", "Johanna", "Jonas", "Kalle", "Kari", "Lene", "Lina", "Linda", "Line", "Linnea", "Maria", "Marius", "Mohammed", "Ola", "Olle", "Oskar", "Per", "Petra", "Sandra", "Sara", "Sindre", "Siri", "Sofia", "Sofie", "Thomas"]
+FIRST_NAMES = [
+    "Ahmed",
+    "Anna",
+    "Annika",
+    "Arne",
+    "Eirik",
+    "Emma",
+    "Erik",
+    "Fatima",
+    "Hanne",
+    "Henrik",
+    "Ingrid",
+    "Johan",
+    "Johanna",
+    "Jonas",
+    "Kalle",
+    "Kari",
+    "Lene",
+    "Lina",
+    "Linda",
+    "Line",
+    "Linnea",
+    "Maria",
+    "Marius",
+    "Mohammed",
+    "Ola",
+    "Olle",
+    "Oskar",
+    "Per",
+    "Petra",
+    "Sandra",
+    "Sara",
+    "Sindre",
+    "Siri",
+    "Sofia",
+    "Sofie",
+    "Thomas",
+]
 PERSONAL_DATA = {
     "e-mail address": r"[\w.+-]+@[\w-]+\.[\w.]+",
     "phone number": r"(?:\+|00)4[67][\s-]?\d[\d\s-]{6,12}\d|\b0\d{1,3}[\s-]\d{2,3}[\s-]?\d{2,3}[\s-]?\d{2}\b"
-                    r"|\b\d{2}\s\d{2}\s\d{2}\s\d{2}\b|\b\d{3}\s\d{2}\s\d{3}\b|\b[49]\d{7}\b",
+    r"|\b\d{2}\s\d{2}\s\d{2}\s\d{2}\b|\b\d{3}\s\d{2}\s\d{3}\b|\b[49]\d{7}\b",
     "national id number": r"\b(?:19|20)?\d{6}[-\s]?\d{4}\b|\b\d{11}\b",
     "account number": r"\b\d{4}\.\d{2}\.\d{5}\b|\b\d{4}-\d\s\d{3}\s\d{3}\s\d{3}-\d\b",
     "case, customer or reference number": r"(?i:saksn\w*|referanse|referens\w*|\bref\b|ärende\w*|kunde?n\w*|"
-                                          r"skadesak|\bnr\b)\.?\s*(?:er\s|är\s|var\s)?[:\s]*\(?\d[\d-]{3,}",
+    r"skadesak|\bnr\b)\.?\s*(?:er\s|är\s|var\s)?[:\s]*\(?\d[\d-]{3,}",
     "person's first name": r"\b(?:" + "|".join(FIRST_NAMES) + r")\b",
 }
 
 
 # ---------------------------------------------------------------- reading
+
 
 def read_codebook(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -76,7 +115,7 @@ def load(paths: list[Path]) -> pd.DataFrame:
     if not frames:
         raise SystemExit(f"no comment files in {', '.join(map(str, paths))}")
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["columns"] = headers          # each file's header, in its order
+    out.attrs["columns"] = headers  # each file's header, in its order
     return out
 
 
@@ -85,6 +124,7 @@ def split_labels(cell: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- checks and numbers
+
 
 def problems(df: pd.DataFrame, codebook: pd.DataFrame) -> list[str]:
     out = []
@@ -171,8 +211,9 @@ def stats(df: pd.DataFrame, codebook: pd.DataFrame) -> dict[str, dict]:
         n = int(m.sum())
         groups = {"promoter": s >= 9, "passive": (s >= 7) & (s <= 8), "detractor": s <= 6}
         counts = {c: int(labs.map(lambda l, c=c: c in l).sum()) for c in ids}
-        detr = {c: float(100 * (s[labs.map(lambda l, c=c: c in l)] <= 6).mean()) if counts[c] else float("nan")
-                for c in ids}
+        detr = {
+            c: float(100 * (s[labs.map(lambda l, c=c: c in l)] <= 6).mean()) if counts[c] else float("nan") for c in ids
+        }
         out[f] = {
             "n": n,
             "lang": df.loc[m, "lang"].value_counts().to_dict(),
@@ -195,29 +236,37 @@ def stats(df: pd.DataFrame, codebook: pd.DataFrame) -> dict[str, dict]:
             "long_pct": 100 * float((w > LONG_WORDS).mean()),
             "personal_pct": {k: 100 * float(pdata.loc[m, k].mean()) for k in PERSONAL_DATA},
             "personal_any_pct": 100 * float(pdata[m].any(axis=1).mean()),
-            "personal_number_pct": 100 * float(pdata.loc[m, [k for k in PERSONAL_DATA
-                                                           if k != "person's first name"]].any(axis=1).mean()),
+            "personal_number_pct": 100
+            * float(pdata.loc[m, [k for k in PERSONAL_DATA if k != "person's first name"]].any(axis=1).mean()),
         }
     return out
 
 
 # ---------------------------------------------------------------- printing
 
+
 def print_text(df: pd.DataFrame, codebook: pd.DataFrame, st: dict) -> None:
     print("rows per file:", ", ".join(f"{f} {n}" for f, n in df["_file"].value_counts().sort_index().items()))
     for f, d in st.items():
         print(f"\n== {FAMILY_NAME[f]}: {d['n']} comments (lang: {d['lang']})")
-        print(f"   no label {d['none_pct']:.1f}%  one {d['one_pct']:.1f}%  two+ {d['multi_pct']:.1f}%  "
-              f"mean labels {d['mean_labels']:.2f}  cardinality {d['cardinality']}")
+        print(
+            f"   no label {d['none_pct']:.1f}%  one {d['one_pct']:.1f}%  two+ {d['multi_pct']:.1f}%  "
+            f"mean labels {d['mean_labels']:.2f}  cardinality {d['cardinality']}"
+        )
         g = d["group_pct"]
-        print(f"   NPS {d['nps']:+.1f}  promoters {g['promoter']:.1f}%  passives {g['passive']:.1f}%  "
-              f"detractors {g['detractor']:.1f}%  mean score {d['mean_score']:.2f}")
+        print(
+            f"   NPS {d['nps']:+.1f}  promoters {g['promoter']:.1f}%  passives {g['passive']:.1f}%  "
+            f"detractors {g['detractor']:.1f}%  mean score {d['mean_score']:.2f}"
+        )
         print("   scores 0..10:", " ".join(str(d["scores"][k]) for k in range(11)))
-        print(f"   words: median {d['words_median']:.0f}, mean {d['words_mean']:.1f}, max {d['words_max']}; "
-              f"under {SHORT_WORDS} words {d['short_pct']:.1f}%, over {LONG_WORDS} words {d['long_pct']:.1f}%")
-        print(f"   made-up personal data: any {d['personal_any_pct']:.1f}% (numbers/addresses "
-              f"{d['personal_number_pct']:.1f}%): "
-              + ", ".join(f"{k} {v:.1f}%" for k, v in d["personal_pct"].items()))
+        print(
+            f"   words: median {d['words_median']:.0f}, mean {d['words_mean']:.1f}, max {d['words_max']}; "
+            f"under {SHORT_WORDS} words {d['short_pct']:.1f}%, over {LONG_WORDS} words {d['long_pct']:.1f}%"
+        )
+        print(
+            f"   made-up personal data: any {d['personal_any_pct']:.1f}% (numbers/addresses "
+            f"{d['personal_number_pct']:.1f}%): " + ", ".join(f"{k} {v:.1f}%" for k, v in d["personal_pct"].items())
+        )
         print("   category                  count  detractors")
         for c, n in d["counts"].items():
             flag = "" if n >= MIN_PER_CATEGORY else f"   <-- below {MIN_PER_CATEGORY}"
@@ -230,27 +279,42 @@ def print_markdown(df: pd.DataFrame, codebook: pd.DataFrame, st: dict) -> None:
     print("| file | rows | nb | nn | sv |\n|---|---:|---:|---:|---:|")
     for f, r in files.iterrows():
         print(f"| {f} | {int(r.sum())} | " + " | ".join(str(int(r.get(l, 0))) for l in ["nb", "nn", "sv"]) + " |")
-    print(f"| **all** | **{len(df)}** | " + " | ".join(str(int((df['lang'] == l).sum())) for l in ["nb", "nn", "sv"])
-          + " |\n")
+    print(
+        f"| **all** | **{len(df)}** | "
+        + " | ".join(str(int((df['lang'] == l).sum())) for l in ["nb", "nn", "sv"])
+        + " |\n"
+    )
 
     head = " | ".join(f"{FAMILY_NAME[f]}" for f in fams)
     print(f"| category | {head} | detractors ({' / '.join(fams)}) |\n|---|" + "---:|" * (len(fams) + 1))
     for _, row in codebook.iterrows():
         c = row["id"]
-        print(f"| `{c}` ({row['name_en']}) | " + " | ".join(str(st[f]["counts"][c]) for f in fams)
-              + " | " + " / ".join(f"{st[f]['detractor_pct_by_category'][c]:.0f}%" for f in fams) + " |")
+        print(
+            f"| `{c}` ({row['name_en']}) | "
+            + " | ".join(str(st[f]["counts"][c]) for f in fams)
+            + " | "
+            + " / ".join(f"{st[f]['detractor_pct_by_category'][c]:.0f}%" for f in fams)
+            + " |"
+        )
     print("| **comments** | " + " | ".join(f"**{st[f]['n']}**" for f in fams) + " | |\n")
 
     print(f"| labels per comment | {head} |\n|---|" + "---:|" * len(fams))
     for k in [0, 1, 2, 3, "4+"]:
-        print(f"| {k} | " + " | ".join(f"{st[f]['cardinality'][k]} ({100 * st[f]['cardinality'][k] / st[f]['n']:.1f}%)"
-                                     for f in fams) + " |")
+        print(
+            f"| {k} | "
+            + " | ".join(f"{st[f]['cardinality'][k]} ({100 * st[f]['cardinality'][k] / st[f]['n']:.1f}%)" for f in fams)
+            + " |"
+        )
     print("| mean | " + " | ".join(f"{st[f]['mean_labels']:.2f}" for f in fams) + " |\n")
 
     print(f"| score | {head} |\n|---|" + "---:|" * len(fams))
     for k in range(11):
         print(f"| {k} | " + " | ".join(str(st[f]["scores"][k]) for f in fams) + " |")
-    for g, label in [("promoter", "promoters (9-10)"), ("passive", "passives (7-8)"), ("detractor", "detractors (0-6)")]:
+    for g, label in [
+        ("promoter", "promoters (9-10)"),
+        ("passive", "passives (7-8)"),
+        ("detractor", "detractors (0-6)"),
+    ]:
         print(f"| {label} | " + " | ".join(f"{st[f]['group_pct'][g]:.1f}%" for f in fams) + " |")
     print("| **NPS** | " + " | ".join(f"**{st[f]['nps']:+.1f}**" for f in fams) + " |\n")
 
@@ -277,7 +341,8 @@ def main(argv: list[str]) -> int:
     paths = args.paths or [DATA_DIR]
     cb_path = args.codebook or next(
         (q for p in paths for q in [(p if p.is_dir() else p.parent) / CODEBOOK_FILE] if q.exists()),
-        DATA_DIR / CODEBOOK_FILE)
+        DATA_DIR / CODEBOOK_FILE,
+    )
     df = load(paths)
     codebook = read_codebook(cb_path)
     found = problems(df, codebook)

@@ -8,6 +8,7 @@ macro F1 overall and per language family (the same numbers `classify evaluate
 in-process prediction speed on 20,000 synthetic comments (one process). The
 README's table comes from this script.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,16 @@ def main() -> None:
         t = time.perf_counter()
         model = train(data, variant=name, seed=args.seed)
         train_s = time.perf_counter() - t
-        model.predict_arrays(texts[:100])               # warm up caches
+        model.predict_arrays(texts[:100])  # warm up caches
         t = time.perf_counter()
         model.predict_arrays(texts)
         per_s = len(texts) / (time.perf_counter() - t)
         m = model.card["metrics"]
-        print(f"| {name} | {m['all']['micro']['f1']:.3f} | {m['all']['macro']['f1']:.3f} | "
-              f"{m['no (nb+nn)']['micro']['f1']:.3f} | {m['sv']['micro']['f1']:.3f} | {train_s:.0f} | {per_s:,.0f} |",
-              flush=True)
+        print(
+            f"| {name} | {m['all']['micro']['f1']:.3f} | {m['all']['macro']['f1']:.3f} | "
+            f"{m['no (nb+nn)']['micro']['f1']:.3f} | {m['sv']['micro']['f1']:.3f} | {train_s:.0f} | {per_s:,.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Prints accuracy overall, on short and long comments, per language, and for the
 language family (Norwegian nb+nn / Swedish / Danish / English), which is what
 decides the stemmer a comment gets.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,11 @@ def report(name: str, df: pd.DataFrame, pred: list[str]) -> None:
     df = df.assign(pred=pred)
     short = df["words"] <= 4
     fam = df["lang"].map(FAMILY) == df["pred"].map(FAMILY)
-    print(f"{name:38s} all {accuracy(df.lang, df.pred):.3f}  short(1-4 words) "
-          f"{accuracy(df.lang[short], df.pred[short]):.3f}  long {accuracy(df.lang[~short], df.pred[~short]):.3f}"
-          f"  | family all {fam.mean():.3f} short {fam[short].mean():.3f}")
+    print(
+        f"{name:38s} all {accuracy(df.lang, df.pred):.3f}  short(1-4 words) "
+        f"{accuracy(df.lang[short], df.pred[short]):.3f}  long {accuracy(df.lang[~short], df.pred[~short]):.3f}"
+        f"  | family all {fam.mean():.3f} short {fam[short].mean():.3f}"
+    )
 
 
 def main() -> None:
@@ -39,8 +42,11 @@ def main() -> None:
     args = ap.parse_args()
     df = pd.read_csv(args.data, dtype=str, keep_default_na=False)
     df["words"] = df["text"].str.split().str.len()
-    print(f"{len(df)} comments: " + ", ".join(f"{k} {v}" for k, v in df["lang"].value_counts().items())
-          + f"; {int((df.words <= 4).sum())} of 1-4 words\n")
+    print(
+        f"{len(df)} comments: "
+        + ", ".join(f"{k} {v}" for k, v in df["lang"].value_counts().items())
+        + f"; {int((df.words <= 4).sum())} of 1-4 words\n"
+    )
 
     pred = language.detect(df.text.tolist())
     report("lingua (nb, nn, sv, da, en)", df, pred)
@@ -48,7 +54,9 @@ def main() -> None:
     print("\nper language (short / long):")
     for lang, g in df.groupby("lang"):
         short = g.words <= 4
-        print(f"  {lang}: {accuracy(g.lang[short], g.pred[short]):.2f} / {accuracy(g.lang[~short], g.pred[~short]):.2f}")
+        print(
+            f"  {lang}: {accuracy(g.lang[short], g.pred[short]):.2f} / {accuracy(g.lang[~short], g.pred[~short]):.2f}"
+        )
     wrong = df[(df.pred != df.lang) & (df.words <= 4)]
     print("\nshort comments detected wrongly (gold -> detected):")
     for _, r in wrong.head(25).iterrows():

@@ -4,6 +4,7 @@
 
 The file format and the scoring rules are described in classifier/text/privacy_eval.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,13 @@ FALLBACK_DATA = ROOT / "tests" / "data" / "privacy_eval_extra.csv"
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", action="append", type=Path,
-                    help=f"labelled CSV (text,entities); repeatable; default {DEFAULT_DATA.relative_to(ROOT)} "
-                         f"or, when missing, {FALLBACK_DATA.relative_to(ROOT)}")
+    ap.add_argument(
+        "--data",
+        action="append",
+        type=Path,
+        help=f"labelled CSV (text,entities); repeatable; default {DEFAULT_DATA.relative_to(ROOT)} "
+        f"or, when missing, {FALLBACK_DATA.relative_to(ROOT)}",
+    )
     ap.add_argument("--quiet", action="store_true", help="only the table")
     args = ap.parse_args(argv)
     paths = args.data or [DEFAULT_DATA if DEFAULT_DATA.exists() else FALLBACK_DATA]

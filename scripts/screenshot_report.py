@@ -5,6 +5,7 @@ Usage: python scripts/screenshot_report.py REPORT.html OUT.png [--width 1280] [-
 Needs Chromium (Debian: apt-get install chromium). The page is opened from disk with
 networking features switched off and a throw-away profile, so nothing is fetched or kept.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,20 @@ def screenshot(report: Path, out: Path, width: int = 1280, height: int = 4000, t
     out = out.resolve()
     with tempfile.TemporaryDirectory(prefix="report-shot-") as profile:
         command = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={out}",
-            f"--window-size={width},{height}", report.resolve().as_uri(),
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={out}",
+            f"--window-size={width},{height}",
+            report.resolve().as_uri(),
         ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if not out.exists() or out.stat().st_size == 0:

@@ -8,6 +8,7 @@ Tests that run the CLI pass `--model <small_model_dir>`:
     from classifier.cli import app
     CliRunner().invoke(app, ["predict", str(f), "--model", str(small_model_dir)])
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Every verb and flag of the `classify` command, through typer's CliRunner."""
+
 import json
 
 import numpy as np
@@ -14,18 +15,36 @@ DEFAULT_DATA = shipped_data()
 
 runner = CliRunner()
 
-SURVEY = pd.DataFrame({
-    "Respons-ID": ["R1", "R2", "R3", "R4", "R5", "R6"],
-    "Dato": ["03.10.2026 14:22", "04.10.2026 09:01", "12.11.2026 10:00", "13.11.2026 11:30",
-             "20.11.2026 08:15", "21.11.2026 16:40"],
-    "Kanal": ["Telefon", "Chat", "Telefon", "E-post", "Telefon", "Chat"],
-    "Hvor sannsynlig er det at du vil anbefale oss?": ["0 - Svært lite sannsynlig", "9", "10 - Svært sannsynlig",
-                                                      "3", "", "8"],
-    "Hva er grunnen til din score?": [
-        "Ventet i 45 min i telefonkøen og ingen svarte", "Hyggelig og hjelpsom dame, takk!",
-        "Väntade länge men fick till slut hjälp", "=HYPERLINK(\"http://x\") fakturaen er feil, ring 912 34 567",
-        "", "Fikk løst saken på første forsøk"],
-})
+SURVEY = pd.DataFrame(
+    {
+        "Respons-ID": ["R1", "R2", "R3", "R4", "R5", "R6"],
+        "Dato": [
+            "03.10.2026 14:22",
+            "04.10.2026 09:01",
+            "12.11.2026 10:00",
+            "13.11.2026 11:30",
+            "20.11.2026 08:15",
+            "21.11.2026 16:40",
+        ],
+        "Kanal": ["Telefon", "Chat", "Telefon", "E-post", "Telefon", "Chat"],
+        "Hvor sannsynlig er det at du vil anbefale oss?": [
+            "0 - Svært lite sannsynlig",
+            "9",
+            "10 - Svært sannsynlig",
+            "3",
+            "",
+            "8",
+        ],
+        "Hva er grunnen til din score?": [
+            "Ventet i 45 min i telefonkøen og ingen svarte",
+            "Hyggelig og hjelpsom dame, takk!",
+            "Väntade länge men fick till slut hjälp",
+            "=HYPERLINK(\"http://x\") fakturaen er feil, ring 912 34 567",
+            "",
+            "Fikk løst saken på første forsøk",
+        ],
+    }
+)
 
 
 def run(*args):
@@ -45,8 +64,7 @@ def survey(tmp_path):
 def labelled(tmp_path):
     """About 300 labelled comments from the shipped data, every label kept."""
     data = load_labelled(DEFAULT_DATA)
-    rows = [{"text": t, "labels": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels))
-            if i % 11 == 0]
+    rows = [{"text": t, "labels": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels)) if i % 11 == 0]
     path = tmp_path / "labelled.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -63,14 +81,14 @@ def test_predict_writes_predictions_beside_the_input(survey, small_model_dir):
     result = run("predict", survey, "--model", small_model_dir)
     assert result.exit_code == 0, result.output
     out = pd.read_csv(survey.with_name("survey.predictions.csv"), dtype=str, keep_default_na=False)
-    assert list(out["Respons-ID"]) == list(SURVEY["Respons-ID"])            # rows kept, in order
-    assert list(out.columns[:5]) == list(SURVEY.columns)                     # every input column kept
+    assert list(out["Respons-ID"]) == list(SURVEY["Respons-ID"])  # rows kept, in order
+    assert list(out.columns[:5]) == list(SURVEY.columns)  # every input column kept
     assert {"language", "labels", "nps_score", "nps_group"} <= set(out.columns)
     assert out["nps_group"].tolist() == ["detractor", "promoter", "promoter", "detractor", "", "passive"]
-    assert out["labels"][4] == "" and out["language"][4] == "unknown"        # empty comment
-    assert out["note"].tolist() == ["", "", "", "", "empty comment", ""]     # flagged with the reason
+    assert out["labels"][4] == "" and out["language"][4] == "unknown"  # empty comment
+    assert out["note"].tolist() == ["", "", "", "", "empty comment", ""]  # flagged with the reason
     assert "wait_time" in out["labels"][0]
-    assert out["Hva er grunnen til din score?"][3].startswith("'=")          # formula neutralised
+    assert out["Hva er grunnen til din score?"][3].startswith("'=")  # formula neutralised
     assert "found by its header" in result.output and "Categories" in result.output
 
 
@@ -78,8 +96,12 @@ def test_predict_writes_predictions_beside_the_input(survey, small_model_dir):
 def test_predict_formats(survey, small_model_dir, tmp_path, fmt):
     out = tmp_path / f"out.{fmt}"
     assert run("predict", survey, "--model", small_model_dir, "--out", out, "--format", fmt).exit_code == 0
-    read = {"csv": pd.read_csv, "xlsx": pd.read_excel, "parquet": pd.read_parquet,
-            "jsonl": lambda p: pd.read_json(p, lines=True)}[fmt]
+    read = {
+        "csv": pd.read_csv,
+        "xlsx": pd.read_excel,
+        "parquet": pd.read_parquet,
+        "jsonl": lambda p: pd.read_json(p, lines=True),
+    }[fmt]
     df = read(out)
     assert len(df) == len(SURVEY) and "labels" in df.columns
 
@@ -89,7 +111,7 @@ def test_predict_long_format_one_row_per_comment_and_label(survey, small_model_d
     assert run("predict", survey, "--model", small_model_dir, "--long", "--out", out).exit_code == 0
     df = pd.read_csv(out, keep_default_na=False)
     assert list(df.columns[:3]) == ["row", "id", "language"]
-    assert set(df["id"]) == set(SURVEY["Respons-ID"])                       # every comment present
+    assert set(df["id"]) == set(SURVEY["Respons-ID"])  # every comment present
     assert {"label", "label_name", "probability", "nps_group"} <= set(df.columns)
 
 
@@ -102,8 +124,20 @@ def test_predict_redact_masks_personal_data(survey, small_model_dir, tmp_path):
 
 def test_predict_explicit_columns(survey, small_model_dir, tmp_path):
     out = tmp_path / "o.csv"
-    result = run("predict", survey, "--model", small_model_dir, "--out", out, "--text-col", "Kanal",
-                 "--id-col", "Dato", "--score-col", "Hvor sannsynlig er det at du vil anbefale oss?")
+    result = run(
+        "predict",
+        survey,
+        "--model",
+        small_model_dir,
+        "--out",
+        out,
+        "--text-col",
+        "Kanal",
+        "--id-col",
+        "Dato",
+        "--score-col",
+        "Hvor sannsynlig er det at du vil anbefale oss?",
+    )
     assert result.exit_code == 0 and "'Kanal'" in result.output
 
 
@@ -116,7 +150,10 @@ def test_predict_many_files_and_folders(tmp_path, small_model_dir):
     result = run("predict", exports, "--model", small_model_dir, "--out-dir", tmp_path / "tagged")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "tagged").iterdir()) == [
-        "feb.predictions.csv", "jan.predictions.csv", "mar.predictions.csv"]
+        "feb.predictions.csv",
+        "jan.predictions.csv",
+        "mar.predictions.csv",
+    ]
     assert f"{3 * len(SURVEY)} comments in 3 file(s)" in result.output
 
 
@@ -145,8 +182,9 @@ def test_train_on_a_users_own_labels_and_codebook(labelled, tmp_path):
 def test_train_single_label_column(tmp_path):
     rows = [("veldig bra service", "positiv"), ("helt elendig", "negativ"), ("greit nok", "nøytral")] * 8
     path = tmp_path / "sentiment.csv"
-    pd.DataFrame({"tekst": [f"{t} {i}" for i, (t, _) in enumerate(rows)],
-                  "sentiment": [l for _, l in rows]}).to_csv(path, index=False)
+    pd.DataFrame({"tekst": [f"{t} {i}" for i, (t, _) in enumerate(rows)], "sentiment": [l for _, l in rows]}).to_csv(
+        path, index=False
+    )
     result = run("train", "--data", path, "--out", tmp_path / "m", "--folds", 2)
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "model_card.json").read_text())["single_label"] is True
@@ -163,9 +201,24 @@ def test_evaluate_cross_validates_training_data(labelled):
 
 
 def test_drivers_on_a_survey_with_every_output(survey, small_model_dir, tmp_path):
-    result = run("drivers", survey, "--model", small_model_dir, "--min-n", 1, "--n-boot", 50,
-                 "--by", "Kanal", "--period", "month", "--out", tmp_path / "d.csv",
-                 "--html", tmp_path / "r.html")
+    result = run(
+        "drivers",
+        survey,
+        "--model",
+        small_model_dir,
+        "--min-n",
+        1,
+        "--n-boot",
+        50,
+        "--by",
+        "Kanal",
+        "--period",
+        "month",
+        "--out",
+        tmp_path / "d.csv",
+        "--html",
+        tmp_path / "r.html",
+    )
     assert result.exit_code == 0, result.output
     assert "NPS" in result.output and "(tagged by model small_model" in result.output
     tidy = pd.read_csv(tmp_path / "d.csv")
@@ -181,8 +234,11 @@ def test_drivers_table_formats_hold_the_same_table_as_csv(survey, small_model_di
     out = tmp_path / f"d{suffix}"
     assert run(*args, "--out", out).exit_code == 0
     want = pd.read_csv(tmp_path / "d.csv")
-    got = {".json": lambda p: pd.read_json(p), ".xlsx": lambda p: pd.read_excel(p),
-           ".parquet": lambda p: pd.read_parquet(p)}[suffix](out)
+    got = {
+        ".json": lambda p: pd.read_json(p),
+        ".xlsx": lambda p: pd.read_excel(p),
+        ".parquet": lambda p: pd.read_parquet(p),
+    }[suffix](out)
     assert list(got.columns) == list(want.columns) and len(got) == len(want)
     assert got["category"].tolist() == want["category"].tolist()
     np.testing.assert_allclose(got["impact"].astype(float), want["impact"].astype(float), atol=1e-9)
@@ -192,8 +248,19 @@ def test_drivers_table_formats_hold_the_same_table_as_csv(survey, small_model_di
 def test_drivers_on_a_predictions_file_soft_and_corrected(survey, small_model_dir, tmp_path):
     assert run("predict", survey, "--model", small_model_dir).exit_code == 0
     preds = survey.with_name("survey.predictions.csv")
-    result = run("drivers", preds, "--model", small_model_dir, "--soft", "--min-n", 1, "--n-boot", 20,
-                 "--out", tmp_path / "d.csv")
+    result = run(
+        "drivers",
+        preds,
+        "--model",
+        small_model_dir,
+        "--soft",
+        "--min-n",
+        1,
+        "--n-boot",
+        20,
+        "--out",
+        tmp_path / "d.csv",
+    )
     assert result.exit_code == 0 and "(predictions from the file, model small_model" in result.output
     no_card = run("drivers", preds, "--model", small_model_dir, "--correct", "--n-boot", 20)
     assert no_card.exit_code == 2 and "cross-validated error rates" in no_card.output

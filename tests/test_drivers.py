@@ -1,4 +1,5 @@
 """Behaviour of classifier.analysis.drivers, checked against numbers worked out by hand."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import false_discovery_control, fisher_exact
 
-from classifier.model.model import ErrorRates
 from classifier.analysis.drivers import analyze, benjamini_hochberg, rogan_gladen
+from classifier.model.model import ErrorRates
 from classifier.nps import group_codes as nps_groups
 
 # --------------------------------------------------------------------------- hand-worked fixture
@@ -103,6 +104,7 @@ def test_confidence_intervals_contain_the_estimates(small):
 
 def brute_force_shapley(labels: pd.DataFrame, scores: pd.Series) -> dict[str, float]:
     """Shapley straight from the definition: average marginal gain over every order."""
+
     def nps(s):
         return 100 * ((s >= 9).mean() - (s <= 6).mean())
 
@@ -114,7 +116,7 @@ def brute_force_shapley(labels: pd.DataFrame, scores: pd.Series) -> dict[str, fl
     totals = dict.fromkeys(labels.columns, 0.0)
     for order in orders:
         for position, category in enumerate(order):
-            totals[category] += v(order[:position + 1]) - v(order[:position])
+            totals[category] += v(order[: position + 1]) - v(order[:position])
     return {c: total / len(orders) for c, total in totals.items()}
 
 
@@ -215,8 +217,12 @@ def roles_data() -> tuple[pd.DataFrame, pd.Series]:
     D has 16 promoters, 10 passives, 14 detractors: NPS within 5 = overall, so impact(D) = 0.
     """
     scores = [2] * 50 + [10] * 50 + [9] * 30 + [3] * 20 + [8] * 50
-    categories = {"A": range(0, 50), "B": range(50, 100),
-                  "D": [*range(100, 116), *range(130, 144), *range(150, 160)], "C": range(160, 165)}
+    categories = {
+        "A": range(0, 50),
+        "B": range(50, 100),
+        "D": [*range(100, 116), *range(130, 144), *range(150, 160)],
+        "C": range(160, 165),
+    }
     labels = pd.DataFrame(0, index=range(200), columns=list(categories))
     for category, rows in categories.items():
         labels.loc[list(rows), category] = 1
@@ -308,12 +314,15 @@ def test_scores_are_aligned_on_the_index():
     assert table.loc["A", "impact"] == pytest.approx(V_A)
 
 
-@pytest.mark.parametrize("scores, message", [
-    (pd.Series([0.0, 11.0]), "0-10"),
-    (pd.Series([0.0, 7.5]), "0-10"),
-    (pd.Series([0.0, 1.0], index=[5, 6]), "same index"),
-    (pd.Series([np.nan, np.nan]), "no row"),
-])
+@pytest.mark.parametrize(
+    "scores, message",
+    [
+        (pd.Series([0.0, 11.0]), "0-10"),
+        (pd.Series([0.0, 7.5]), "0-10"),
+        (pd.Series([0.0, 1.0], index=[5, 6]), "same index"),
+        (pd.Series([np.nan, np.nan]), "no row"),
+    ],
+)
 def test_bad_scores_are_rejected(scores, message):
     with pytest.raises(ValueError, match=message):
         analyze(pd.DataFrame({"A": [1, 0]}), scores)
@@ -348,8 +357,11 @@ def test_error_rate_correction_by_hand():
     table = by_category(analyze(LABELS, SCORES, min_n=1, n_boot=0, error_rates=rates))
     a, b = table.loc["A"], table.loc["B"]
     assert a["corrected_prevalence"] == pytest.approx(3 / 7)
-    assert [a["corrected_prevalence_detractors"], a["corrected_prevalence_passives"],
-            a["corrected_prevalence_promoters"]] == pytest.approx([4 / 7, 4 / 7, 3 / 14])
+    assert [
+        a["corrected_prevalence_detractors"],
+        a["corrected_prevalence_passives"],
+        a["corrected_prevalence_promoters"],
+    ] == pytest.approx([4 / 7, 4 / 7, 3 / 14])
     assert a["corrected_impact"] == pytest.approx(-25.0)
     assert a["corrected_nps_within"] == pytest.approx(-100 / 3)
     assert b["corrected_prevalence"] == 0.0
@@ -373,8 +385,12 @@ def sliced():
     segments = pd.Series(rng.choice(["phone", "chat", "letter"], size=400, p=[0.6, 0.35, 0.05]))
     dates = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 91, 400), unit="D"))
     dates.iloc[:7] = pd.NaT
-    return labels, scores, segments, analyze(labels, scores, segments=segments, dates=dates,
-                                             period="month", n_boot=50, min_n=30)
+    return (
+        labels,
+        scores,
+        segments,
+        analyze(labels, scores, segments=segments, dates=dates, period="month", n_boot=50, min_n=30),
+    )
 
 
 def test_segments_table_has_all_plus_each_segment(sliced):
@@ -424,7 +440,11 @@ def test_tidy_has_every_cut(sliced):
     labels, scores, segments, analysis = sliced
     tidy = analysis.tidy()
     assert tidy.groupby("level").size().to_dict() == {
-        "overall": 3, "segment": 9, "period": 9, "segment x period": len(analysis.segment_trend)}
+        "overall": 3,
+        "segment": 9,
+        "period": 9,
+        "segment x period": len(analysis.segment_trend),
+    }
     overall = tidy[tidy["level"] == "overall"]
     assert (overall["segment"] == "All").all() and (overall["period"] == "All").all()
     assert {"impact_ci_low", "impact_ci_high", "nps_within_ci_low", "slice_nps_ci_low"} <= set(tidy.columns)

@@ -4,6 +4,7 @@ Uses ../shared/external (Norwegian NoReC sentence sentiment, Swedish review
 sentiment) by path and is skipped where it is absent. Trains on part of each
 train split to stay fast; `scripts/bench_external.py` runs the full splits.
 """
+
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,15 @@ def macro_f1(model, test) -> float:
     return metrics(test.indicator(model.labels), decided, model.labels, ["x"] * len(test))["all"]["macro"]["f1"]
 
 
-@pytest.mark.parametrize("name, n_train, minimum", [
-    # Published char TF-IDF + LR on the full NoReC train split: macro-F1 52.9.
-    ("norec_sentence_3class", 4000, 0.45),
-    # Shared baseline on the full Swedish split: 93.8.
-    ("swedish_sentiment_timpal0l", 2500, 0.85),
-])
+@pytest.mark.parametrize(
+    "name, n_train, minimum",
+    [
+        # Published char TF-IDF + LR on the full NoReC train split: macro-F1 52.9.
+        ("norec_sentence_3class", 4000, 0.45),
+        # Shared baseline on the full Swedish split: 93.8.
+        ("swedish_sentiment_timpal0l", 2500, 0.85),
+    ],
+)
 def test_training_on_external_labels(name, n_train, minimum):
     folder = EXTERNAL / name
     if not (folder / "train.csv").exists():
@@ -38,5 +42,5 @@ def test_training_on_external_labels(name, n_train, minimum):
     data = load_labelled(folder / "train.csv", label_col="label")
     test = load_labelled(folder / "test.csv", label_col="label", codebook=data.codebook)
     model = train(head(data, n_train), evaluate=False)
-    assert model.pipeline[-1].exclusive_            # one sentiment per sentence: argmax
+    assert model.pipeline[-1].exclusive_  # one sentiment per sentence: argmax
     assert macro_f1(model, test) >= minimum

@@ -9,6 +9,7 @@ exit code 2 and one line naming the file, and leave no output behind.
 Text fixtures are in tests/fixtures/; the binary ones (XLSX, UTF-16, Windows-1252)
 are written by the `make_*` functions here. See docs/robustness.md.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,8 @@ from typer.testing import CliRunner
 
 import classifier.tagging
 from classifier.cli import app
-from classifier.paths import shipped_data
 from classifier.model.model import Model
+from classifier.paths import shipped_data
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NB_Q = "Hvor sannsynlig er det at du vil anbefale vår kundeservice til en venn eller kollega?"
@@ -40,7 +41,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # --------------------------------------------------------------------------- helpers
 
-def run(*args) -> "click.testing.Result":  # noqa: F821
+
+def run(*args) -> click.testing.Result:  # noqa: F821
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -62,8 +64,11 @@ def oracle_csv(path: Path, delimiter: str | None, encoding: str, header_rows: in
     """The input read by Python's csv module, as the tool should see it: header names, data rows."""
     with open(path, encoding=encoding, newline="") as fh:
         text = fh.read().lstrip("\ufeff")
-    records = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter or "\x1f")
-               if r and not (len(r) == 1 and not r[0].strip())]
+    records = [
+        r
+        for r in csv.reader(io.StringIO(text), delimiter=delimiter or "\x1f")
+        if r and not (len(r) == 1 and not r[0].strip())
+    ]
     header, below, data = records[0], records[1:header_rows], records[header_rows:]
     keep = [i for i, h in enumerate(header) if h.strip() or (below and below[0][i].strip())]
     return keep, [[r[i] if i < len(r) else "" for i in keep] for r in data]
@@ -86,26 +91,31 @@ def flat(text: str) -> str:
 
 # --------------------------------------------------------------------------- generated exports
 
+
 def make_excel_unicode(folder: Path) -> Path:
     """Excel "Unicode-tekst (*.txt)": UTF-16 LE with BOM, tab-delimited, CRLF."""
-    rows = [["Svars-ID", "Datum", SV_Q, "Kommentar"],
-            ["S1", "2024-10-03 14:22", "10 - Mycket troligt", "Trevligt bemötande, löste allt direkt 👍"],
-            ["S2", "2024-10-03 15:10", "0 - Inte alls troligt", "Väntade i 50 minuter\ti kön.\nSedan bröts samtalet"],
-            ["S3", "2024-10-04 09:01", "7", 'Hon sa "vi återkommer" men ingen hörde av sig']]
+    rows = [
+        ["Svars-ID", "Datum", SV_Q, "Kommentar"],
+        ["S1", "2024-10-03 14:22", "10 - Mycket troligt", "Trevligt bemötande, löste allt direkt 👍"],
+        ["S2", "2024-10-03 15:10", "0 - Inte alls troligt", "Väntade i 50 minuter\ti kön.\nSedan bröts samtalet"],
+        ["S3", "2024-10-04 09:01", "7", 'Hon sa "vi återkommer" men ingen hörde av sig'],
+    ]
     buf = io.StringIO()
     csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
     path = folder / "excel_unicode_sv.txt"
-    path.write_bytes(buf.getvalue().encode("utf-16"))          # Python writes the LE BOM
+    path.write_bytes(buf.getvalue().encode("utf-16"))  # Python writes the LE BOM
     assert path.read_bytes()[:2] == b"\xff\xfe"
     return path
 
 
 def make_excel_ansi(folder: Path) -> Path:
     """Excel "CSV (semikolondelt)" in Norway: Windows-1252, ';', CRLF, NBSP thousands, decimal commas."""
-    text = ("Kundenr;Dato;" + NB_Q + ";Kommentar;Beløp (kr)\r\n"
-            "K-001;03.10.2024 14:22;10 - Svært sannsynlig;Kjempefornøyd med hjelpen, takk!;1\xa0234,50\r\n"
-            "K-002;03.10.2024 15:40;2;\"Gebyret på 60 € er urimelig; ingen forklarte hvorfor\";60,00\r\n"
-            "K-003;04.10.2024 08:05;8;Grei nok, men lang ventetid på telefonen – ca. 20 min;0,5\r\n")
+    text = (
+        "Kundenr;Dato;" + NB_Q + ";Kommentar;Beløp (kr)\r\n"
+        "K-001;03.10.2024 14:22;10 - Svært sannsynlig;Kjempefornøyd med hjelpen, takk!;1\xa0234,50\r\n"
+        "K-002;03.10.2024 15:40;2;\"Gebyret på 60 € er urimelig; ingen forklarte hvorfor\";60,00\r\n"
+        "K-003;04.10.2024 08:05;8;Grei nok, men lang ventetid på telefonen – ca. 20 min;0,5\r\n"
+    )
     path = folder / "excel_ansi_nb.csv"
     path.write_bytes(text.encode("cp1252"))
     return path
@@ -113,10 +123,24 @@ def make_excel_ansi(folder: Path) -> Path:
 
 MS_FORMS_ROWS = [
     ["ID", "Starttidspunkt", "Fullføringstidspunkt", "E-post", "Navn", NB_Q, "Hva er grunnen til scoren din?"],
-    [1, dt.datetime(2024, 10, 3, 14, 20, 5), dt.datetime(2024, 10, 3, 14, 22, 41), "anonymous", None, 9,
-     "Rask og effektiv hjelp"],
-    [2, dt.datetime(2024, 10, 3, 15, 1, 0), dt.datetime(2024, 10, 3, 15, 3, 12), "anonymous", None, 3,
-     "Ble satt over tre ganger.\nIngen visste noe om saken min"],
+    [
+        1,
+        dt.datetime(2024, 10, 3, 14, 20, 5),
+        dt.datetime(2024, 10, 3, 14, 22, 41),
+        "anonymous",
+        None,
+        9,
+        "Rask og effektiv hjelp",
+    ],
+    [
+        2,
+        dt.datetime(2024, 10, 3, 15, 1, 0),
+        dt.datetime(2024, 10, 3, 15, 3, 12),
+        "anonymous",
+        None,
+        3,
+        "Ble satt over tre ganger.\nIngen visste noe om saken min",
+    ],
     [3, dt.datetime(2024, 10, 4, 8, 0, 0), dt.datetime(2024, 10, 4, 8, 1, 30), "anonymous", None, 10, None],
 ]
 
@@ -152,7 +176,7 @@ def make_multi_sheet(folder: Path) -> Path:
     svar = wb.create_sheet("Svar")
     for row in MULTI_SHEET_ROWS:
         svar.append(row)
-    svar.cell(row=2, column=6).number_format = "0.00"     # a formatted but empty trailing cell
+    svar.cell(row=2, column=6).number_format = "0.00"  # a formatted but empty trailing cell
     path = folder / "rapport.xlsx"
     wb.save(path)
     return path
@@ -172,12 +196,14 @@ def make_qualtrics_xlsx(folder: Path) -> Path:
 
 def xlsx_oracle(rows: list[list], keep_empty_header: bool = False):
     """What pandas makes of typed Excel cells: ints as digits, datetimes ISO with a space."""
+
     def cell(v):
         if v is None:
             return ""
         if isinstance(v, dt.datetime):
             return v.strftime("%Y-%m-%d %H:%M:%S")
         return str(v)
+
     header = rows[0]
     keep = [i for i, h in enumerate(header) if h is not None or keep_empty_header]
     return keep, [[cell(r[i]) for i in keep] for r in rows[1:]]
@@ -190,17 +216,24 @@ EXPORTS = {
     "questback": ("questback_nb.csv", ";", "utf-8", 1, [], NB_WHY, NB_Q, "Respondent-ID", [10, 0, 7, 9, 3]),
     "qualtrics": ("qualtrics_sv.csv", ",", "utf-8-sig", 3, [], "Q2", "Q1", "ResponseId", [10, 2, 8, None]),
     "surveymonkey": ("surveymonkey_nb.csv", ",", "utf-8", 2, [], NB_WHY, NB_Q, "Respondent ID", [10, 4, 0]),
-    "google_forms": ("google_forms_sv.csv", ",", "utf-8", 1, [], "Berätta gärna varför!", SV_Q, None,
-                     [9, 6, 10, 1]),
-    "excel_csv_utf8": ("excel_utf8_nb.csv", ";", "utf-8-sig", 1, [], "Kommentar", "Score", None,
-                       [9, 9, None, None, None, 4, 10]),
+    "google_forms": ("google_forms_sv.csv", ",", "utf-8", 1, [], "Berätta gärna varför!", SV_Q, None, [9, 6, 10, 1]),
+    "excel_csv_utf8": (
+        "excel_utf8_nb.csv",
+        ";",
+        "utf-8-sig",
+        1,
+        [],
+        "Kommentar",
+        "Score",
+        None,
+        [9, 9, None, None, None, 4, 10],
+    ),
     "tab_separated": ("tab_sv.tsv", "\t", "utf-8", 1, [], "Kommentar", "Betyg", "Svars-ID", [10, 0, 5]),
     "comments_only": ("comments_only.txt", None, "utf-8", 1, [], "Kommentar", None, None, None),
     "excel_unicode_text": (make_excel_unicode, "\t", "utf-16", 1, [], "Kommentar", SV_Q, "Svars-ID", [10, 0, 7]),
     "excel_csv_ansi": (make_excel_ansi, ";", "cp1252", 1, [], "Kommentar", NB_Q, None, [10, 2, 8]),
     "ms_forms_xlsx": (make_ms_forms, None, None, 1, [], "Hva er grunnen til scoren din?", NB_Q, "ID", [9, 3, 10]),
-    "excel_sheet": (make_multi_sheet, None, None, 1, ["--sheet", "Svar"], NB_WHY, NB_Q, "Respons-ID",
-                    [10, 0, None, 6]),
+    "excel_sheet": (make_multi_sheet, None, None, 1, ["--sheet", "Svar"], NB_WHY, NB_Q, "Respons-ID", [10, 0, None, 6]),
     "qualtrics_xlsx": (make_qualtrics_xlsx, None, None, 3, [], "Q2", "Q1", "ResponseId", [10, 2, 8, None]),
 }
 XLSX_ORACLES = {"ms_forms_xlsx": MS_FORMS_ROWS, "excel_sheet": MULTI_SHEET_ROWS}
@@ -227,7 +260,7 @@ def expected_input(name: str, path: Path) -> tuple[list[str], list[list[str]]]:
         head = list(csv.reader(io.StringIO(fh.read().lstrip("\ufeff")), delimiter=delimiter or "\x1f"))
     header, sub = head[0], head[1] if header_rows == 2 else []
     names, question = [], ""
-    for i in keep:       # SurveyMonkey: an empty header under a question is "question - option"
+    for i in keep:  # SurveyMonkey: an empty header under a question is "question - option"
         if header[i].strip():
             question = header[i]
             names.append(header[i])
@@ -248,14 +281,14 @@ def test_real_export(name, tmp_path, small_model, small_model_dir):
     out = path.with_name(f"{path.stem}.predictions.csv")
     header, out_rows = read_output(out)
     # Every input column, in order, then the prediction columns (others may be added over time).
-    assert header[:len(columns)] == [neutral(c) for c in columns]
-    added = header[len(columns):]
+    assert header[: len(columns)] == [neutral(c) for c in columns]
+    added = header[len(columns) :]
     assert {"language", "labels", *(f"prob_{lab}" for lab in small_model.labels)} <= set(added)
     assert ({"nps_score", "nps_group"} <= set(added)) == bool(score_col)
     # One output row per input row, in order, input cells unchanged (bar formula neutralising).
     assert len(out_rows) == len(rows)
     for got, want in zip(out_rows, rows):
-        assert got[:len(columns)] == [neutral(v) for v in want]
+        assert got[: len(columns)] == [neutral(v) for v in want]
     # The columns were found by their headers.
     said = flat(result.stderr)
     assert f"text column {text_col!r} (found by its header)" in said
@@ -322,8 +355,14 @@ def test_other_output_formats_keep_rows(fmt, tmp_path, small_model_dir):
 def test_parquet_input_with_typed_columns(tmp_path, small_model_dir):
     import pandas as pd
 
-    df = pd.DataFrame({"id": [1, 2, 3], "Kommentar": ["Ventet lenge", None, "Kjempebra 👍"],
-                       "Score": [2, None, 10], "Dato": pd.to_datetime(["2024-10-03 14:22"] * 3).tz_localize("Europe/Oslo")})
+    df = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "Kommentar": ["Ventet lenge", None, "Kjempebra 👍"],
+            "Score": [2, None, 10],
+            "Dato": pd.to_datetime(["2024-10-03 14:22"] * 3).tz_localize("Europe/Oslo"),
+        }
+    )
     path = tmp_path / "svar.parquet"
     df.to_parquet(path)
     for fmt in ("csv", "xlsx"):
@@ -360,12 +399,18 @@ def test_a_comment_that_says_none_is_a_comment(tmp_path, small_model):
 
 # --------------------------------------------------------------------------- bad input
 
+
 def _png() -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"".join(b"\x00" + b"\x00\x00\x00" * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _write(name: str, data: bytes | str):
@@ -373,6 +418,7 @@ def _write(name: str, data: bytes | str):
         path = folder / name
         path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
         return [path]
+
     return make
 
 
@@ -402,39 +448,60 @@ BAD_INPUTS = {
     "folder_without_tables": (_folder_without_tables, ["eksport", "has no survey files"]),
     "png_renamed_csv": (_write("bilde.csv", _png()), ["bilde.csv", "binary"]),
     "random_bytes": (_write("tilfeldig.csv", bytes(range(256)) * 4), ["tilfeldig.csv", "binary"]),
-    "undecodable": (_write("latin.csv", b"id;Kommentar\n1;Hei \x81\x8d\x90 p\xe5 deg\n"),
-                    ["latin.csv", "cannot be decoded"]),
+    "undecodable": (
+        _write("latin.csv", b"id;Kommentar\n1;Hei \x81\x8d\x90 p\xe5 deg\n"),
+        ["latin.csv", "cannot be decoded"],
+    ),
     "empty_file": (_write("tom.csv", b""), ["tom.csv", "is empty"]),
     "only_blank_lines": (_write("blank.csv", "\r\n\r\n  \r\n"), ["blank.csv", "is empty"]),
     "bom_only": (_write("bom.csv", b"\xef\xbb\xbf"), ["bom.csv", "is empty"]),
     "header_only": (_write("header.csv", "id;Kommentar;Score\n"), ["header.csv", "header but no rows"]),
     "header_only_qualtrics": (lambda f: [_qualtrics_header_only(f)], ["header but no rows"]),
-    "unknown_text_col": (lambda f: _write("svar.csv", OK)(f) + ["--text-col", "Fritekst"],
-                         ["svar.csv", "no column 'Fritekst'", "columns: id, Kommentar"]),
+    "unknown_text_col": (
+        lambda f: _write("svar.csv", OK)(f) + ["--text-col", "Fritekst"],
+        ["svar.csv", "no column 'Fritekst'", "columns: id, Kommentar"],
+    ),
     "no_comment_column": (_write("tall.csv", "id;a;b\n1;2;3\n"), ["tall.csv", "--text-col", "Columns: id, a, b"]),
-    "all_comments_empty": (_write("tomme.csv", "id;Kommentar;Score\n1;;9\n2; ;3\n3;;\n"),
-                           ["tomme.csv", "column 'Kommentar'", "empty in every row"]),
-    "duplicate_columns": (_write("dup.csv", "id;Kommentar;Score;Kommentar\n1;a;9;b\n"),
-                          ["dup.csv", "duplicate column names: Kommentar"]),
-    "duplicate_columns_padded": (_write("dup2.csv", "id;Kommentar;Kommentar \n1;a;b\n"),
-                                 ["dup2.csv", "duplicate column names: Kommentar"]),
-    "unclosed_quote": (_write("quote.csv", 'id;Kommentar\n1;Bra\n2;"Treg og\n3;Ok\n'),
-                       ["quote.csv", "row 3", "never closed"]),
-    "ragged_row": (_write("ragged.csv", "id;Kommentar\n1;Bra\n2;Treg;ekstra\n"),
-                   ["ragged.csv", "row 3", "more fields than the header (2)"]),
-    "value_under_empty_header": (_write("tomt_navn.csv", "id;;Kommentar\n1;;Bra\n2;x;Treg\n"),
-                                 ["tomt_navn.csv", "row 3", "column 2 has a value but no header"]),
+    "all_comments_empty": (
+        _write("tomme.csv", "id;Kommentar;Score\n1;;9\n2; ;3\n3;;\n"),
+        ["tomme.csv", "column 'Kommentar'", "empty in every row"],
+    ),
+    "duplicate_columns": (
+        _write("dup.csv", "id;Kommentar;Score;Kommentar\n1;a;9;b\n"),
+        ["dup.csv", "duplicate column names: Kommentar"],
+    ),
+    "duplicate_columns_padded": (
+        _write("dup2.csv", "id;Kommentar;Kommentar \n1;a;b\n"),
+        ["dup2.csv", "duplicate column names: Kommentar"],
+    ),
+    "unclosed_quote": (
+        _write("quote.csv", 'id;Kommentar\n1;Bra\n2;"Treg og\n3;Ok\n'),
+        ["quote.csv", "row 3", "never closed"],
+    ),
+    "ragged_row": (
+        _write("ragged.csv", "id;Kommentar\n1;Bra\n2;Treg;ekstra\n"),
+        ["ragged.csv", "row 3", "more fields than the header (2)"],
+    ),
+    "value_under_empty_header": (
+        _write("tomt_navn.csv", "id;;Kommentar\n1;;Bra\n2;x;Treg\n"),
+        ["tomt_navn.csv", "row 3", "column 2 has a value but no header"],
+    ),
     "folder_of_old_xls": (_folder_of_xls, ["gammel.xls", "save it as .xlsx"]),
-    "old_xls": (_write("gammel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
-                ["gammel.xls", ".xlsx"]),
-    "corrupt_parquet": (_write("skadet.parquet", b"PAR1" + bytes(range(200)) + b"PAR1"),
-                        ["skadet.parquet", "not a readable Parquet"]),
+    "old_xls": (_write("gammel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), ["gammel.xls", ".xlsx"]),
+    "corrupt_parquet": (
+        _write("skadet.parquet", b"PAR1" + bytes(range(200)) + b"PAR1"),
+        ["skadet.parquet", "not a readable Parquet"],
+    ),
     "corrupt_xlsx": (_write("skadet.xlsx", b"PK\x03\x04" + bytes(300)), ["skadet.xlsx", "not a readable Excel"]),
     "unknown_sheet": (_xlsx_with_unknown_sheet, ["rapport.xlsx", "no sheet 'Ark1'", "sheets: Oversikt, Svar"]),
-    "out_is_input": (lambda f: _write("svar.csv", OK)(f) + ["--out", f / "svar.csv"],
-                     ["svar.csv", "over an input file"]),
-    "out_is_input_other_spelling": (lambda f: _write("svar.csv", OK)(f) + ["--out", f / "." / "svar.csv"],
-                                    ["svar.csv", "over an input file"]),
+    "out_is_input": (
+        lambda f: _write("svar.csv", OK)(f) + ["--out", f / "svar.csv"],
+        ["svar.csv", "over an input file"],
+    ),
+    "out_is_input_other_spelling": (
+        lambda f: _write("svar.csv", OK)(f) + ["--out", f / "." / "svar.csv"],
+        ["svar.csv", "over an input file"],
+    ),
     "out_is_folder": (lambda f: _write("svar.csv", OK)(f) + ["--out", f], ["is a directory"]),
     "unknown_format": (lambda f: _write("svar.csv", OK)(f) + ["--format", "xls"], ["unknown format 'xls'"]),
 }
@@ -477,12 +544,14 @@ def test_brackets_in_names_are_printed_verbatim(tmp_path, small_model_dir):
 
 # --------------------------------------------------------------------------- training data
 
+
 def _labelled(folder: Path, counts: dict[str, int], codebook: list[str] | None = None) -> list:
     """A labelled CSV with `counts[label]` comments per label (varied texts from the shipped data)."""
     import pandas as pd
 
-    shipped = pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False)
-                        for p in sorted(shipped_data().glob("[ns]*.csv")))
+    shipped = pd.concat(
+        pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(shipped_data().glob("[ns]*.csv"))
+    )
     texts = shipped["text"].tolist()
     rows, k = [], 0
     for label, n in counts.items():
@@ -503,12 +572,18 @@ def in_repo(monkeypatch):
     monkeypatch.chdir(Path(__file__).parent.parent)
 
 
-@pytest.mark.parametrize("counts, codebook, words", [
-    ({"wait_time": 30, "ventetid": 6, "kø": 5}, ["wait_time", "agent_attitude"],
-     ["not in the codebook", "ventetid (6)", "kø (5)"]),
-    ({"wait_time": 30, "agent_attitude": 4}, None, ["fewer than 5 examples", "agent_attitude (4)"]),
-    ({"wait_time": 30}, None, ["single class"]),
-])
+@pytest.mark.parametrize(
+    "counts, codebook, words",
+    [
+        (
+            {"wait_time": 30, "ventetid": 6, "kø": 5},
+            ["wait_time", "agent_attitude"],
+            ["not in the codebook", "ventetid (6)", "kø (5)"],
+        ),
+        ({"wait_time": 30, "agent_attitude": 4}, None, ["fewer than 5 examples", "agent_attitude (4)"]),
+        ({"wait_time": 30}, None, ["single class"]),
+    ],
+)
 def test_training_data_errors(counts, codebook, words, tmp_path, in_repo):
     args = _labelled(tmp_path, counts, codebook)
     result = run(*args)
@@ -532,6 +607,7 @@ def test_training_warns_for_a_label_with_few_examples(tmp_path, in_repo):
 
 # --------------------------------------------------------------------------- atomic output
 
+
 def _long_survey(folder: Path, rows: int = 7, bad_row: int | None = None) -> Path:
     lines = ["id;Kommentar;Score"]
     for i in range(1, rows + 1):
@@ -544,8 +620,9 @@ def _long_survey(folder: Path, rows: int = 7, bad_row: int | None = None) -> Pat
 @pytest.fixture
 def tiny_chunks(monkeypatch):
     """Make the CLI read 2 rows at a time, so files of a few rows have several chunks."""
-    monkeypatch.setattr(classifier.tagging, "predict_file",
-                        functools.partial(classifier.tagging.predict_file, chunk_rows=2))
+    monkeypatch.setattr(
+        classifier.tagging, "predict_file", functools.partial(classifier.tagging.predict_file, chunk_rows=2)
+    )
 
 
 def _fail_on_call(monkeypatch, n: int, exc: BaseException):
@@ -557,13 +634,15 @@ def _fail_on_call(monkeypatch, n: int, exc: BaseException):
         if len(calls) == n:
             raise exc
         return real(self, texts, languages)
+
     monkeypatch.setattr(Model, "probabilities", flaky)
     return calls
 
 
 @pytest.mark.parametrize("exc, code", [(RuntimeError("model broke"), 1), (KeyboardInterrupt(), 130)])
-def test_failure_midway_leaves_no_output_and_keeps_the_old_one(exc, code, tmp_path, small_model_dir,
-                                                              tiny_chunks, monkeypatch):
+def test_failure_midway_leaves_no_output_and_keeps_the_old_one(
+    exc, code, tmp_path, small_model_dir, tiny_chunks, monkeypatch
+):
     path = _long_survey(tmp_path)
     old = tmp_path / "svar.predictions.csv"
     old.write_text("the previous run's output\n", encoding="utf-8")
@@ -601,13 +680,20 @@ def test_output_is_readable_like_any_new_file(tmp_path, small_model_dir):
     mode = stat.S_IMODE((tmp_path / "svar.predictions.csv").stat().st_mode)
     umask = os.umask(0)
     os.umask(umask)
-    assert mode == 0o666 & ~umask      # not mkstemp's 0600
+    assert mode == 0o666 & ~umask  # not mkstemp's 0600
 
 
 # --------------------------------------------------------------------------- spreadsheet safety
 
-DANGEROUS = ["=1+1", "+47 912 34 567", "-5 stjerner", "@SUM(A1:A9)", "\tTab først", "\r=cmd|' /C calc'!A0",
-             '=HYPERLINK("http://example.com","klikk")']
+DANGEROUS = [
+    "=1+1",
+    "+47 912 34 567",
+    "-5 stjerner",
+    "@SUM(A1:A9)",
+    "\tTab først",
+    "\r=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://example.com","klikk")',
+]
 
 
 def _dangerous_survey(folder: Path) -> Path:
@@ -615,7 +701,7 @@ def _dangerous_survey(folder: Path) -> Path:
     for i, text in enumerate(DANGEROUS, 1):
         rows.append([str(i), text, str(i), "-telefon" if i % 2 else "@chat"])
     buf = io.StringIO()
-    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)   # quotes the bare \r
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)  # quotes the bare \r
     path = folder / "farlig.csv"
     path.write_bytes(buf.getvalue().encode("utf-8"))
     return path
@@ -643,5 +729,6 @@ def test_xlsx_output_neutralises_formulas(tmp_path, small_model_dir):
     texts = [c.value for c in cells if isinstance(c.value, str)]
     assert not [t for t in texts if t.startswith(FORMULA_START)]
     # XML reads a carriage return back as a line feed; the text is otherwise kept.
-    assert [ws.cell(row=i + 2, column=2).value for i in range(len(DANGEROUS))] == \
-        ["'" + t.replace("\r", "\n") for t in DANGEROUS]
+    assert [ws.cell(row=i + 2, column=2).value for i in range(len(DANGEROUS))] == [
+        "'" + t.replace("\r", "\n") for t in DANGEROUS
+    ]

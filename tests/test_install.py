@@ -7,6 +7,7 @@ The fresh environment borrows this environment's installed dependencies (a .pth
 file) so the test needs no network; `.ci/run` also installs the wheel with its
 dependencies from the package index.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,12 @@ EXAMPLE = ROOT / "examples" / "kundeservice_nps_2026.csv"
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (built,) = out.glob("*.whl")
     return built
 
@@ -37,10 +42,18 @@ def fresh_env(wheel, tmp_path_factory) -> Path:
     env = tmp_path_factory.mktemp("fresh") / "venv"
     venv.EnvBuilder(with_pip=True).create(env)
     python = env / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, text=True)
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # Dependencies from this environment, after the fresh one's own site-packages.
     Path(purelib, "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return env
@@ -60,18 +73,39 @@ def test_classify_predict_from_another_folder_trains_the_default_model_in_the_us
     env = {**os.environ, "CLASSIFY_MODELS": str(models)}
     env.pop("PYTHONPATH", None)
     out = workdir / "tagged.csv"
-    result = subprocess.run([str(fresh_env / "bin" / "classify"), "predict", str(EXAMPLE), "--out", str(out)],
-                            cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(fresh_env / "bin" / "classify"), "predict", str(EXAMPLE), "--out", str(out)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert "training it on the shipped data" in result.stderr
-    site = subprocess.run([str(fresh_env / "bin" / "python"), "-c",
-                           "import classifier, pathlib; print(pathlib.Path(classifier.__file__).parent)"],
-                          cwd=workdir, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [
+            str(fresh_env / "bin" / "python"),
+            "-c",
+            "import classifier, pathlib; print(pathlib.Path(classifier.__file__).parent)",
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert str(fresh_env) in site, "the installed wheel, not the source checkout, must be imported"
     assert (models / "default" / "model.joblib").exists()
     assert not list(Path(site).rglob("model.joblib")), "no model may be written into site-packages"
     tagged = pd.read_csv(out)
     assert len(tagged) == len(pd.read_csv(EXAMPLE, sep=";")) and tagged["model"].str.startswith("default@").all()
-    listed = subprocess.run([str(fresh_env / "bin" / "classify"), "models"], cwd=workdir, env=env,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [str(fresh_env / "bin" / "classify"), "models"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "default" in listed and "shipped training data" in listed

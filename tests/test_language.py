@@ -9,13 +9,16 @@ from classifier.text.language import detect
 EVAL = Path(__file__).parent / "data" / "language_eval.csv"
 
 
-@pytest.mark.parametrize("text, lang", [
-    ("Jeg ventet i over en time i telefonkøen før noen svarte meg", "nb"),
-    ("Eg fekk ikkje svar på spørsmålet mitt, og ingen ringde tilbake", "nn"),
-    ("Jag väntade länge i telefonkön men personalen var trevlig", "sv"),
-    ("Jeg har ventet længe og ingen har ringet mig tilbage endnu", "da"),
-    ("The agent was very helpful and solved my problem quickly", "en"),
-])
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Jeg ventet i over en time i telefonkøen før noen svarte meg", "nb"),
+        ("Eg fekk ikkje svar på spørsmålet mitt, og ingen ringde tilbake", "nn"),
+        ("Jag väntade länge i telefonkön men personalen var trevlig", "sv"),
+        ("Jeg har ventet længe og ingen har ringet mig tilbage endnu", "da"),
+        ("The agent was very helpful and solved my problem quickly", "en"),
+    ],
+)
 def test_clear_comments(text, lang):
     assert detect([text]) == [lang]
 

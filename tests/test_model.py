@@ -1,4 +1,5 @@
 """The pipeline as a scikit-learn estimator, training, saving and loading."""
+
 import json
 
 import numpy as np
@@ -9,18 +10,40 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.validation import check_is_fitted
 
 from classifier import load_model, save_model, train
-from classifier.model.dataset import LabelledData
 from classifier.errors import InputError
+from classifier.model.codebook import Codebook
+from classifier.model.dataset import LabelledData
 from classifier.model.pipeline import build_pipeline
 from classifier.model.store import MANIFEST_FILE, MODEL_FILE
-from classifier.model.codebook import Codebook
 
-TEXTS_NB = ["ventet lenge i kø", "lang ventetid på telefon", "fikk ikke svar på mail på en uke",
-            "hyggelig dame", "svært hyggelig og blid", "frekk og arrogant mann",
-            "faktura med feil beløp", "gebyret er for høyt", "fakturaen kom aldri",
-            "bra", "ingen kommentar", "ok"]
-LABELS_NB = [["wait_time"], ["wait_time"], ["wait_time"], ["attitude"], ["attitude"], ["attitude"],
-             ["billing"], ["billing"], ["billing"], [], [], []]
+TEXTS_NB = [
+    "ventet lenge i kø",
+    "lang ventetid på telefon",
+    "fikk ikke svar på mail på en uke",
+    "hyggelig dame",
+    "svært hyggelig og blid",
+    "frekk og arrogant mann",
+    "faktura med feil beløp",
+    "gebyret er for høyt",
+    "fakturaen kom aldri",
+    "bra",
+    "ingen kommentar",
+    "ok",
+]
+LABELS_NB = [
+    ["wait_time"],
+    ["wait_time"],
+    ["wait_time"],
+    ["attitude"],
+    ["attitude"],
+    ["attitude"],
+    ["billing"],
+    ["billing"],
+    ["billing"],
+    [],
+    [],
+    [],
+]
 
 
 def tiny_data(repeat=3):
@@ -38,7 +61,7 @@ def test_a_clone_has_the_same_settings_and_is_fitted_apart():
     again.fit(data.texts, data.indicator())
     check_is_fitted(again[-1])
     with pytest.raises(NotFittedError):
-        check_is_fitted(pipe[-1])            # fitting the clone left the original untouched
+        check_is_fitted(pipe[-1])  # fitting the clone left the original untouched
 
 
 def test_fit_predict_on_a_users_own_codebook():
@@ -46,7 +69,7 @@ def test_fit_predict_on_a_users_own_codebook():
     out = model.predict(["Ventet lenge i telefonkø", "hyggelig og blid dame", "", "feil i fakturaen"])
     assert list(out.columns[:3]) == ["text", "language", "labels"]
     assert out["labels"][0] == "wait_time"
-    assert out["labels"][2] == ""                   # empty comment: no category
+    assert out["labels"][2] == ""  # empty comment: no category
     assert out["language"][2] == "unknown"
     assert {"prob_wait_time", "prob_attitude", "prob_billing"} <= set(out.columns)
     assert ((out.filter(like="prob_") >= 0) & (out.filter(like="prob_") <= 1)).all().all()
@@ -56,8 +79,12 @@ def test_grid_search_tunes_the_pipeline_and_picks_the_better_setting():
     data = tiny_data()
     pipe = build_pipeline("word")
     # C=1e-6 regularises every weight to ~0: all comments look alike, so exact matches drop.
-    grid = GridSearchCV(pipe, {"classify__estimator__C": [1e-6, 10.0]}, cv=KFold(2, shuffle=True, random_state=0),
-                        scoring=lambda est, X, Y: float((est.predict(X) == Y).all(axis=1).mean()))
+    grid = GridSearchCV(
+        pipe,
+        {"classify__estimator__C": [1e-6, 10.0]},
+        cv=KFold(2, shuffle=True, random_state=0),
+        scoring=lambda est, X, Y: float((est.predict(X) == Y).all(axis=1).mean()),
+    )
     grid.fit(np.array(data.texts, dtype=object), data.indicator())
     scores = grid.cv_results_["mean_test_score"]
     assert grid.best_params_ == {"classify__estimator__C": 10.0}
@@ -113,7 +140,7 @@ def test_single_label_data_predicts_exactly_one_label():
 def test_thresholds_are_tuned_per_label(small_model):
     thresholds = small_model.thresholds
     assert set(thresholds) == set(small_model.labels)
-    assert len(set(thresholds.values())) > 1      # not one fixed 0.5 for all
+    assert len(set(thresholds.values())) > 1  # not one fixed 0.5 for all
 
 
 def test_a_model_in_another_format_version_is_refused(tmp_path, small_model):

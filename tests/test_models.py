@@ -3,6 +3,7 @@
 Every test here runs with $CLASSIFY_MODELS pointing at a fresh folder (see conftest.py),
 as a user's per-user data folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,20 @@ from classifier.paths import MODELS_ENV
 
 runner = CliRunner()
 
-GYM = [("treadmill broken again", "equipment"), ("the rowing machine squeaks", "equipment"),
-       ("bike pedal loose", "equipment"), ("weights not put back", "equipment"),
-       ("cable machine out of order", "equipment"), ("new dumbbells please", "equipment"),
-       ("changing room dirty", "cleanliness"), ("showers were filthy", "cleanliness"),
-       ("towels smelled", "cleanliness"), ("floor sticky near mats", "cleanliness"),
-       ("toilets not cleaned", "cleanliness"), ("dust everywhere on the machines", "cleanliness")] * 3
+GYM = [
+    ("treadmill broken again", "equipment"),
+    ("the rowing machine squeaks", "equipment"),
+    ("bike pedal loose", "equipment"),
+    ("weights not put back", "equipment"),
+    ("cable machine out of order", "equipment"),
+    ("new dumbbells please", "equipment"),
+    ("changing room dirty", "cleanliness"),
+    ("showers were filthy", "cleanliness"),
+    ("towels smelled", "cleanliness"),
+    ("floor sticky near mats", "cleanliness"),
+    ("toilets not cleaned", "cleanliness"),
+    ("dust everywhere on the machines", "cleanliness"),
+] * 3
 
 
 @pytest.fixture
@@ -104,6 +113,6 @@ def test_an_unknown_model_name_is_one_line_and_exit_2(home, tmp_path):
 def test_model_names_and_paths(home):
     assert model_dir(None) == home / "default"
     assert model_dir("mine") == home / "mine"
-    assert model_dir("./mine") .name == "mine" and not str(model_dir("./mine")).startswith(str(home))
+    assert model_dir("./mine").name == "mine" and not str(model_dir("./mine")).startswith(str(home))
     assert new_model_name("/data/my labels.csv") == "my-labels"
     assert new_model_name("default.csv") == "default-own"

@@ -1,4 +1,5 @@
 """Preprocessing: what the model sees of a comment."""
+
 import pickle
 
 import pytest
@@ -11,15 +12,18 @@ def tokens(text, **options):
     return Preprocessor(**options).transform([text])[0].split()
 
 
-@pytest.mark.parametrize("text, negation", [
-    ("Fikk ikke svar", "ikke"),
-    ("eg fekk ikkje hjelp", "ikke"),      # Nynorsk/dialect folded onto "ikke"
-    ("itj no svar", "ikke"),
-    ("Ingen ringte tilbake", "ingen"),    # never stemmed (Snowball would give "ing")
-    ("De ringde aldrig tillbaka", "aldrig"),
-    ("Jag fick inte hjälp", "inte"),
-    ("fick ej svar", "inte"),
-])
+@pytest.mark.parametrize(
+    "text, negation",
+    [
+        ("Fikk ikke svar", "ikke"),
+        ("eg fekk ikkje hjelp", "ikke"),  # Nynorsk/dialect folded onto "ikke"
+        ("itj no svar", "ikke"),
+        ("Ingen ringte tilbake", "ingen"),  # never stemmed (Snowball would give "ing")
+        ("De ringde aldrig tillbaka", "aldrig"),
+        ("Jag fick inte hjälp", "inte"),
+        ("fick ej svar", "inte"),
+    ],
+)
 def test_negations_are_kept_whole_and_folded(text, negation):
     assert negation in tokens(text)
 
@@ -41,7 +45,7 @@ def test_compounds_share_character_ngrams_through_stemming():
 
 
 def test_numbers_times_amounts_and_units_become_placeholders():
-    assert mask_numbers("betalte 1 250 kr") .split()[-1] == "<amount>"
+    assert mask_numbers("betalte 1 250 kr").split()[-1] == "<amount>"
     out = tokens("Ventet 45 min, ringte kl 14:22 den 03.10.2024, 3 ggr, betalte 450 kr")
     for placeholder in ["<minutes>", "<time>", "<date>", "<times>", "<amount>"]:
         assert placeholder in out
@@ -88,14 +92,15 @@ def test_spacy_vocabulary_stays_bounded_on_endless_fresh_words(monkeypatch):
 
     monkeypatch.setattr(preprocess, "MAX_VOCAB_STRINGS", 500)
     prep = Preprocessor()
-    def word(i):                                     # letters only: digits would become <num>
+
+    def word(i):  # letters only: digits would become <num>
         return "ord" + "".join("abcdefghij"[int(d)] for d in str(i))
 
     def batch(start):
         return [f"ventet {word(i)} lenge" for i in range(start, start + 2000)]
 
     first = prep.transform(batch(0))
-    for start in (2000, 4000, 6000):                 # 6,000 fresh words after the first batch
+    for start in (2000, 4000, 6000):  # 6,000 fresh words after the first batch
         prep.transform(batch(start))
-    assert len(preprocess._tokenizer("no").vocab.strings) < 4000   # without rebuilding: > 8,000
-    assert list(prep.transform(batch(0))) == list(first)           # rebuilding changes nothing seen
+    assert len(preprocess._tokenizer("no").vocab.strings) < 4000  # without rebuilding: > 8,000
+    assert list(prep.transform(batch(0))) == list(first)  # rebuilding changes nothing seen

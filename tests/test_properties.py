@@ -7,6 +7,7 @@
 
 Kept to a few dozen examples each with no deadline, so the file runs in seconds.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,14 +23,40 @@ from typer.testing import CliRunner
 from classifier.cli import app
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
 
 # Cells a survey export may hold: Nordic text, emoji, quotes, delimiters, line breaks, formulas, scores.
-TRICKY = ["", " ", "Bra", "Ventet lenge, men fikk hjelp", "Väntade; länge", 'Sa "hei"', "To\nlinjer",
-          "CR\rLF\r\n", "\ttab", "=1+1", "-", "@kundeservice", "😡😡😡", "Ærlig talt: nei!", "10 - Svært sannsynlig",
-          "0 - Inte alls troligt", "9,0", "nan", "None", "NULL", "#N/A", '"', '""', ";", ",", "\ufeffBOM"]
+TRICKY = [
+    "",
+    " ",
+    "Bra",
+    "Ventet lenge, men fikk hjelp",
+    "Väntade; länge",
+    'Sa "hei"',
+    "To\nlinjer",
+    "CR\rLF\r\n",
+    "\ttab",
+    "=1+1",
+    "-",
+    "@kundeservice",
+    "😡😡😡",
+    "Ærlig talt: nei!",
+    "10 - Svært sannsynlig",
+    "0 - Inte alls troligt",
+    "9,0",
+    "nan",
+    "None",
+    "NULL",
+    "#N/A",
+    '"',
+    '""',
+    ";",
+    ",",
+    "\ufeffBOM",
+]
 word = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs")), min_size=1, max_size=8)
 # Long comments; the ones past csv's field limit and the 256 KB sniffed are the @examples below.
 long_text = st.builds(lambda w, n: (w + " ") * n, word, st.integers(100, 3_000))
@@ -49,7 +76,7 @@ def has_controls(text: str) -> bool:
 def encode(text: str, encoding: str) -> bytes:
     try:
         return text.encode(encoding)
-    except UnicodeEncodeError:              # emoji and the like are not in Windows-1252
+    except UnicodeEncodeError:  # emoji and the like are not in Windows-1252
         return text.encode("utf-8")
 
 
@@ -90,16 +117,27 @@ def check_failure(result, folder: Path, inputs: set[str]) -> None:
 
 # --------------------------------------------------------------------------- random comments
 
+
 @SETTINGS
-@given(comments=st.lists(comment, min_size=1, max_size=8), scores=st.lists(score, min_size=8, max_size=8),
-       delimiter=st.sampled_from([";", ",", "\t"]), encoding=st.sampled_from(ENCODINGS),
-       newline=st.sampled_from(["\n", "\r\n"]), trailing=st.booleans())
+@given(
+    comments=st.lists(comment, min_size=1, max_size=8),
+    scores=st.lists(score, min_size=8, max_size=8),
+    delimiter=st.sampled_from([";", ",", "\t"]),
+    encoding=st.sampled_from(ENCODINGS),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    trailing=st.booleans(),
+)
 # A comment over csv's 128 KB field limit, in the sniffed sample.
-@example(comments=["Lang kø. " * 20_000, "Bra"], scores=["9"] * 8, delimiter=";", encoding="utf-8",
-         newline="\n", trailing=False)
+@example(
+    comments=["Lang kø. " * 20_000, "Bra"],
+    scores=["9"] * 8,
+    delimiter=";",
+    encoding="utf-8",
+    newline="\n",
+    trailing=False,
+)
 # A first row longer than the 256 KB sniffed, so the sample never shows its trailing delimiter.
-@example(comments=["Kø 😡 " * 30_000], scores=[""] * 8, delimiter=";", encoding="utf-8", newline="\n",
-         trailing=True)
+@example(comments=["Kø 😡 " * 30_000], scores=[""] * 8, delimiter=";", encoding="utf-8", newline="\n", trailing=True)
 def test_random_comments_keep_every_row(small_model_dir, comments, scores, delimiter, encoding, newline, trailing):
     rows = [["id", "Kommentar", "Score"]] + [[f"r{i}", c, scores[i]] for i, c in enumerate(comments)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,13 +163,27 @@ def test_random_comments_keep_every_row(small_model_dir, comments, scores, delim
 
 # --------------------------------------------------------------------------- random bytes
 
-MAGIC = [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-         b"\x89PNG\r\n\x1a\n", b"id;Kommentar\n", b"Kommentar\n", "id;Kommentar\n1;Blå\n".encode("utf-16")]
+MAGIC = [
+    b"",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"PK\x03\x04",
+    b"PAR1",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    b"\x89PNG\r\n\x1a\n",
+    b"id;Kommentar\n",
+    b"Kommentar\n",
+    "id;Kommentar\n1;Blå\n".encode("utf-16"),
+]
 
 
 @SETTINGS
-@given(head=st.sampled_from(MAGIC), body=st.binary(max_size=3000),
-       suffix=st.sampled_from([".csv", ".txt", ".tsv", ".xlsx", ".parquet", ".dat"]))
+@given(
+    head=st.sampled_from(MAGIC),
+    body=st.binary(max_size=3000),
+    suffix=st.sampled_from([".csv", ".txt", ".tsv", ".xlsx", ".parquet", ".dat"]),
+)
 @example(head=b"id;Kommentar\n", body=b"1;\xe5\x81\n", suffix=".csv")
 @example(head=b"id;Kommentar\n", body=b"1;B\x00ra\n", suffix=".csv")
 @example(head=b"", body=b"\x00", suffix=".csv")
@@ -164,19 +216,44 @@ def survey(draw):
 
 
 @SETTINGS
-@example(shape=(["Kommentar", "Kanal"], [["", ""], ["", "Bra"]]), delimiter=";", encoding="utf-8", newline="\r",
-         trailing=False, blank_lines=True)       # pandas dropped the leading empty field here
-@example(shape=(["Kommentar"], [["Bra"], ["\r"], [" "], ["\xa0"]]), delimiter=";", encoding="utf-8", newline="\n",
-         trailing=False, blank_lines=False)      # which lines are blank: only unquoted spaces and tabs
-@example(shape=(["Kommentar"], [["Bra"], ["\x1f"]]), delimiter=";", encoding="utf-8", newline="\n",
-         trailing=False, blank_lines=False)      # the control character a one-column file is split on
-@given(shape=survey(), delimiter=st.sampled_from([";", ",", "\t"]), encoding=st.sampled_from(ENCODINGS),
-       newline=st.sampled_from(["\n", "\r\n", "\r"]), trailing=st.booleans(), blank_lines=st.booleans())
-def test_random_csv_shapes_keep_rows_in_order(small_model_dir, shape, delimiter, encoding, newline, trailing,
-                                              blank_lines):
+@example(
+    shape=(["Kommentar", "Kanal"], [["", ""], ["", "Bra"]]),
+    delimiter=";",
+    encoding="utf-8",
+    newline="\r",
+    trailing=False,
+    blank_lines=True,
+)  # pandas dropped the leading empty field here
+@example(
+    shape=(["Kommentar"], [["Bra"], ["\r"], [" "], ["\xa0"]]),
+    delimiter=";",
+    encoding="utf-8",
+    newline="\n",
+    trailing=False,
+    blank_lines=False,
+)  # which lines are blank: only unquoted spaces and tabs
+@example(
+    shape=(["Kommentar"], [["Bra"], ["\x1f"]]),
+    delimiter=";",
+    encoding="utf-8",
+    newline="\n",
+    trailing=False,
+    blank_lines=False,
+)  # the control character a one-column file is split on
+@given(
+    shape=survey(),
+    delimiter=st.sampled_from([";", ",", "\t"]),
+    encoding=st.sampled_from(ENCODINGS),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    trailing=st.booleans(),
+    blank_lines=st.booleans(),
+)
+def test_random_csv_shapes_keep_rows_in_order(
+    small_model_dir, shape, delimiter, encoding, newline, trailing, blank_lines
+):
     names, rows = shape
     lines = records([names] + rows, delimiter, trailing and len(names) > 1)
-    if blank_lines:                       # blank lines are not rows: after the header, inside, at the end
+    if blank_lines:  # blank lines are not rows: after the header, inside, at the end
         lines = lines[:1] + [""] + lines[1:2] + ["", ""] + lines[2:] + [""]
     text = newline.join(lines) + newline
     # In a one-column file a line of only spaces and tabs (unquoted) is a blank line, not a row.
@@ -198,7 +275,7 @@ def test_random_csv_shapes_keep_rows_in_order(small_model_dir, shape, delimiter,
             check_failure(result, folder, {"eksport.csv"})
             return
         header, out = read_output(folder / "eksport.predictions.csv")
-        assert header[:len(names)] == names
+        assert header[: len(names)] == names
         assert len(out) == len(expected)
         for got, want in zip(out, expected):
-            assert got[:len(names)] == [neutral(c) for c in want]
+            assert got[: len(names)] == [neutral(c) for c in want]

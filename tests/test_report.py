@@ -1,4 +1,5 @@
 """The HTML report is self-contained, escaped, has its charts, and renders to a non-blank page."""
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifier.model.model import ErrorRates
 from classifier.analysis.drivers import analyze
 from classifier.analysis.report import render_html
+from classifier.model.model import ErrorRates
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
 ATTACK = "<script>alert(1)</script>"
@@ -25,8 +26,14 @@ ATTACK = "<script>alert(1)</script>"
 def survey(n: int = 800, seed: int = 1) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
     """Synthetic answers where "slow" pulls scores down and "kind" pushes them up."""
     rng = np.random.default_rng(seed)
-    labels = pd.DataFrame({"slow": rng.random(n) < 0.25, "kind": rng.random(n) < 0.3,
-                           "bills": rng.random(n) < 0.1, "rare": rng.random(n) < 0.02}).astype(int)
+    labels = pd.DataFrame(
+        {
+            "slow": rng.random(n) < 0.25,
+            "kind": rng.random(n) < 0.3,
+            "bills": rng.random(n) < 0.1,
+            "rare": rng.random(n) < 0.02,
+        }
+    ).astype(int)
     latent = 8 - 3 * labels["slow"] + 2 * labels["kind"] - labels["bills"] + rng.normal(0, 1.5, n)
     scores = latent.round().clip(0, 10).astype(float)
     channel = pd.Series(rng.choice(["Phone", "Chat", "Letter"], n, p=[0.6, 0.37, 0.03]))
@@ -37,9 +44,16 @@ def survey(n: int = 800, seed: int = 1) -> tuple[pd.DataFrame, pd.Series, pd.Ser
 @pytest.fixture(scope="module")
 def full_report() -> str:
     labels, scores, channel, dates = survey()
-    analysis = analyze(labels, scores, segments=channel, dates=dates, period="month", n_boot=200,
-                       display_names={"slow": "Wait time", "kind": "Friendly <b>agent</b> & co"},
-                       error_rates={"slow": ErrorRates(0.9, 0.95)})
+    analysis = analyze(
+        labels,
+        scores,
+        segments=channel,
+        dates=dates,
+        period="month",
+        n_boot=200,
+        display_names={"slow": "Wait time", "kind": "Friendly <b>agent</b> & co"},
+        error_rates={"slow": ErrorRates(0.9, 0.95)},
+    )
     examples = {"slow": ["Ventet i 40 minutter", ATTACK, "Väntade länge", "a fourth one"]}
     return render_html(analysis, examples, title="NPS drivers <2024>", subtitle="Test & check")
 
@@ -52,15 +66,19 @@ def test_report_is_self_contained(full_report):
 
 
 def test_report_has_the_charts(full_report):
-    for label in ["Impact on NPS per cause with intervals", "Promoters, passives and detractors per cause",
-                  "NPS per period", "Mentions of the top causes per period"]:
+    for label in [
+        "Impact on NPS per cause with intervals",
+        "Promoters, passives and detractors per cause",
+        "NPS per period",
+        "Mentions of the top causes per period",
+    ]:
         assert f'aria-label="{label}"' in full_report
     assert full_report.count("<svg") >= 4 + 1 + 4  # charts + headline bar + one bar per segment row
 
 
 def test_every_svg_is_well_formed_xml(full_report):
     svgs = re.findall(r"<svg.*?</svg>", full_report, flags=re.DOTALL)
-    assert len(svgs) >= 4 + 1 + 4            # the charts, the headline bar, a bar per segment row
+    assert len(svgs) >= 4 + 1 + 4  # the charts, the headline bar, a bar per segment row
     for svg in svgs:
         ElementTree.fromstring(svg)  # raises on unescaped text or broken tags
 
@@ -78,8 +96,15 @@ def test_at_most_three_examples_per_cause(full_report):
 
 
 def test_report_sections(full_report):
-    for heading in ["Key findings", "Impact on NPS per cause", "Trend per month", "Segments",
-                    "What customers say", "How to read this", "Corrected for tagging errors"]:
+    for heading in [
+        "Key findings",
+        "Impact on NPS per cause",
+        "Trend per month",
+        "Segments",
+        "What customers say",
+        "How to read this",
+        "Corrected for tagging errors",
+    ]:
         assert f"<h2>{heading}</h2>" in full_report
     assert "small sample" in full_report  # the Letter segment has fewer than 30 answers
     assert "Wait time" in full_report and "(low n)" in full_report
@@ -102,8 +127,8 @@ def decode_png(path: Path) -> np.ndarray:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, compressed, header = 8, b"", None
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         position += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
@@ -141,8 +166,9 @@ def unfilter_average_or_paeth(kind: int, line: list[int], above: list[int], chan
             upper_left = above[i - channels] if i >= channels else 0
             guess = left + up - upper_left
             distances = (abs(guess - left), abs(guess - up), abs(guess - upper_left))
-            predictor = (left if distances[0] <= min(distances[1:])
-                         else up if distances[1] <= distances[2] else upper_left)
+            predictor = (
+                left if distances[0] <= min(distances[1:]) else up if distances[1] <= distances[2] else upper_left
+            )
         row[i] = (value + predictor) & 255
     return row
 
@@ -151,8 +177,12 @@ def unfilter_average_or_paeth(kind: int, line: list[int], above: list[int], chan
 def test_report_renders_to_a_non_blank_png(full_report, tmp_path):
     page, picture = tmp_path / "report.html", tmp_path / "report.png"
     page.write_text(full_report, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(SCRIPT), str(page), str(picture), "--width", "1000",
-                             "--height", "1400"], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(page), str(picture), "--width", "1000", "--height", "1400"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     assert str(picture) in result.stdout
     pixels = decode_png(picture)

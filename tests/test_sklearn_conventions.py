@@ -2,6 +2,7 @@
 
 A few of its checks cannot apply to these estimators; each is listed with the reason.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ EXPECTED_FAILURES = {
 
 
 def test_check_estimator_on_the_multilabel_classifier():
-    results = check_estimator(CalibratedThresholdClassifier(cv=3), expected_failed_checks=EXPECTED_FAILURES,
-                              on_fail=None)
+    results = check_estimator(
+        CalibratedThresholdClassifier(cv=3), expected_failed_checks=EXPECTED_FAILURES, on_fail=None
+    )
     failed = [r for r in results if r["status"] == "failed"]
     assert not failed, [(r["check_name"], str(r["exception"])[:200]) for r in failed]
     assert any(r["status"] == "passed" for r in results)
@@ -31,7 +33,7 @@ def test_check_estimator_on_the_multilabel_classifier():
 def test_the_classifier_is_a_classifier_and_the_preprocessor_needs_no_fit():
     assert is_classifier(CalibratedThresholdClassifier())
     assert Preprocessor().__sklearn_tags__().requires_fit is False
-    Preprocessor().transform(["Ventet lenge"])      # no fit first: a stateless transformer
+    Preprocessor().transform(["Ventet lenge"])  # no fit first: a stateless transformer
 
 
 def test_a_1d_multiclass_target_gives_one_probability_per_class_summing_to_one():

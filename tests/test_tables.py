@@ -1,4 +1,6 @@
-"""classifier.files (reading, columns, writing) and classifier.nps: format sniffing, header shapes, cell parsing and safe writing, without a model."""
+"""classifier.files (reading, columns, writing) and classifier.nps: format sniffing, header shapes,
+cell parsing and safe writing, without a model."""
+
 from __future__ import annotations
 
 import csv
@@ -37,14 +39,17 @@ def rows(path: Path, **kw) -> list[list[str]]:
 TEXT = "id;Kommentar\n1;Blåbærsyltetøy og smörgåsbord – 60 €\n"
 
 
-@pytest.mark.parametrize("data, encoding", [
-    (TEXT.encode("utf-8"), "utf-8"),
-    (TEXT.encode("utf-8-sig"), "utf-8-sig"),
-    (TEXT.encode("utf-16"), "utf-16"),
-    (TEXT.encode("utf-16-le"), "utf-16-le"),
-    (TEXT.encode("utf-16-be"), "utf-16-be"),
-    (TEXT.encode("cp1252"), "cp1252"),
-])
+@pytest.mark.parametrize(
+    "data, encoding",
+    [
+        (TEXT.encode("utf-8"), "utf-8"),
+        (TEXT.encode("utf-8-sig"), "utf-8-sig"),
+        (TEXT.encode("utf-16"), "utf-16"),
+        (TEXT.encode("utf-16-le"), "utf-16-le"),
+        (TEXT.encode("utf-16-be"), "utf-16-be"),
+        (TEXT.encode("cp1252"), "cp1252"),
+    ],
+)
 def test_encodings_are_detected_and_read(data, encoding, tmp_path):
     path = write(tmp_path, data)
     assert detect_encoding(path, data) == encoding
@@ -52,7 +57,7 @@ def test_encodings_are_detected_and_read(data, encoding, tmp_path):
 
 
 def test_undecodable_bytes_are_an_input_error(tmp_path):
-    data = b"id;Kommentar\n1;\x81\x8d\x8f\x90\x9d\n"        # not UTF-8, and undefined in cp1252
+    data = b"id;Kommentar\n1;\x81\x8d\x8f\x90\x9d\n"  # not UTF-8, and undefined in cp1252
     with pytest.raises(InputError, match="cannot be decoded"):
         open_table(write(tmp_path, data))
 
@@ -64,13 +69,17 @@ def test_a_nul_byte_in_a_text_file_means_binary(tmp_path):
 
 # --------------------------------------------------------------------------- delimiters and shapes
 
-@pytest.mark.parametrize("text, delimiter", [
-    ("id;Kommentar;Score\n1;Bra, rask og grei;9\n2;Treg, men ok;7\n", ";"),
-    ('id,Kommentar,Score\n1,"Bra; rask",9\n2,Treg,7\n', ","),
-    ("id\tKommentar\tScore\n1\tBra, rask; grei\t9\n", "\t"),
-    ("Kommentar\nBra, rask og grei\nTreg, men ok\n", ONE_COLUMN),
-    ("Kommentar\nBra\n", ONE_COLUMN),
-])
+
+@pytest.mark.parametrize(
+    "text, delimiter",
+    [
+        ("id;Kommentar;Score\n1;Bra, rask og grei;9\n2;Treg, men ok;7\n", ";"),
+        ('id,Kommentar,Score\n1,"Bra; rask",9\n2,Treg,7\n', ","),
+        ("id\tKommentar\tScore\n1\tBra, rask; grei\t9\n", "\t"),
+        ("Kommentar\nBra, rask og grei\nTreg, men ok\n", ONE_COLUMN),
+        ("Kommentar\nBra\n", ONE_COLUMN),
+    ],
+)
 def test_delimiter(text, delimiter):
     assert detect_delimiter(text) == delimiter
 
@@ -220,7 +229,7 @@ def test_xlsx_blank_rows_inside_are_kept_trailing_ones_not(tmp_path):
     wb = Workbook()
     for row in (["id", "Kommentar"], ["1", "Bra"], [None, None], ["3", "Treg"]):
         wb.active.append(row)
-    wb.active.cell(row=40, column=1).number_format = "0.00"     # formatted, empty
+    wb.active.cell(row=40, column=1).number_format = "0.00"  # formatted, empty
     wb.save(tmp_path / "svar.xlsx")
     assert rows(tmp_path / "svar.xlsx") == [["1", "Bra"], ["", ""], ["3", "Treg"]]
 
@@ -234,6 +243,7 @@ def test_xlsx_renamed_csv_is_read_as_excel(tmp_path):
 
 
 # --------------------------------------------------------------------------- multi-row headers
+
 
 def test_qualtrics_three_header_rows(tmp_path):
     table = open_table(FIXTURES / "qualtrics_sv.csv")
@@ -259,8 +269,11 @@ def test_qualtrics_header_rows_split_across_chunks(tmp_path):
 def test_surveymonkey_answer_option_row(tmp_path):
     table = open_table(FIXTURES / "surveymonkey_nb.csv")
     assert table.header_rows == 2
-    assert table.columns[10:13] == ["Hvilke kanaler brukte du?", "Hvilke kanaler brukte du? - Chat",
-                                    "Hvilke kanaler brukte du? - E-post"]
+    assert table.columns[10:13] == [
+        "Hvilke kanaler brukte du?",
+        "Hvilke kanaler brukte du? - Chat",
+        "Hvilke kanaler brukte du? - E-post",
+    ]
     df = table.read()
     assert df["Respondent ID"].tolist() == ["118237465012", "118237465013", "118237465014"]
 
@@ -274,10 +287,11 @@ def test_a_respondent_id_column_alone_is_not_surveymonkey(tmp_path):
 
 # --------------------------------------------------------------------------- columns
 
+
 def test_require_column_lists_the_columns(tmp_path):
     table = open_table(write(tmp_path, "id;Kommentar \n1;Bra\n"))
     assert require_column(table, "Kommentar ", "--text-col") == "Kommentar "
-    assert require_column(table, "kommentar", "--text-col") == "Kommentar "      # trimmed, any case
+    assert require_column(table, "kommentar", "--text-col") == "Kommentar "  # trimmed, any case
     with pytest.raises(InputError, match=r"no column 'Fritekst' \(--text-col\); columns: id, Kommentar"):
         require_column(table, "Fritekst", "--text-col")
 
@@ -289,15 +303,33 @@ def test_score_hint_needs_score_values():
 
 # --------------------------------------------------------------------------- cells
 
-@pytest.mark.parametrize("cell, score", [
-    ("10", 10), ("0", 0), (" 7 ", 7), ("9,0", 9), ("9.0", 9), ("08", 8),
-    ("10 - Svært sannsynlig", 10), ("0 - Inte alls troligt", 0), ("10 – Mycket troligt", 10),
-    ("0 = Svært lite sannsynlig", 0), ("5 Nøytral", 5),
-    ("11", None), ("-1", None), ("7,5", None), ("ti", None), ("", None), ("9/10", None), ("1 234", None),
-])
+
+@pytest.mark.parametrize(
+    "cell, score",
+    [
+        ("10", 10),
+        ("0", 0),
+        (" 7 ", 7),
+        ("9,0", 9),
+        ("9.0", 9),
+        ("08", 8),
+        ("10 - Svært sannsynlig", 10),
+        ("0 - Inte alls troligt", 0),
+        ("10 – Mycket troligt", 10),
+        ("0 = Svært lite sannsynlig", 0),
+        ("5 Nøytral", 5),
+        ("11", None),
+        ("-1", None),
+        ("7,5", None),
+        ("ti", None),
+        ("", None),
+        ("9/10", None),
+        ("1 234", None),
+    ],
+)
 def test_parse_scores(cell, score):
     got = parse_scores(pd.Series([cell])).iloc[0]
-    assert (np.isnan(got) if score is None else got == score)
+    assert np.isnan(got) if score is None else got == score
 
 
 def test_nps_group():
@@ -305,40 +337,42 @@ def test_nps_group():
     assert groups.tolist() == ["detractor"] * 2 + ["passive"] * 2 + ["promoter"] * 2 + [""]
 
 
-@pytest.mark.parametrize("cells, first", [
-    (["03.10.2024 14:22", "31.12.2024 08:00"], pd.Timestamp(2024, 10, 3, 14, 22)),
-    (["03.10.2024", "04.10.2024"], pd.Timestamp(2024, 10, 3)),
-    (["2024-10-03 14:22:05", "2024-10-04 09:00:00"], pd.Timestamp(2024, 10, 3, 14, 22, 5)),
-    (["10/03/2024 02:22:15 PM", "10/04/2024 08:00:00 AM"], pd.Timestamp(2024, 10, 3, 14, 22, 15)),
-])
+@pytest.mark.parametrize(
+    "cells, first",
+    [
+        (["03.10.2024 14:22", "31.12.2024 08:00"], pd.Timestamp(2024, 10, 3, 14, 22)),
+        (["03.10.2024", "04.10.2024"], pd.Timestamp(2024, 10, 3)),
+        (["2024-10-03 14:22:05", "2024-10-04 09:00:00"], pd.Timestamp(2024, 10, 3, 14, 22, 5)),
+        (["10/03/2024 02:22:15 PM", "10/04/2024 08:00:00 AM"], pd.Timestamp(2024, 10, 3, 14, 22, 15)),
+    ],
+)
 def test_parse_dates_nordic_day_first(cells, first):
     assert parse_dates(pd.Series(cells)).iloc[0] == first
 
 
 # --------------------------------------------------------------------------- writing
 
+
 def test_writer_moves_into_place_only_on_success(tmp_path):
     out = tmp_path / "ut.csv"
     out.write_text("old\n")
-    with pytest.raises(RuntimeError):
-        with TableWriter(out, "csv") as w:
-            w.write(pd.DataFrame({"a": ["1"]}))
-            raise RuntimeError("midway")
+    with pytest.raises(RuntimeError), TableWriter(out, "csv") as w:
+        w.write(pd.DataFrame({"a": ["1"]}))
+        raise RuntimeError("midway")
     assert out.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ut.csv"]
     with TableWriter(out, "csv") as w:
         w.write(pd.DataFrame({"a": ["1"]}))
         w.write(pd.DataFrame({"a": ["2"]}))
-    assert out.read_bytes() == b"\xef\xbb\xbfa\r\n1\r\n2\r\n"      # one BOM, one header
+    assert out.read_bytes() == b"\xef\xbb\xbfa\r\n1\r\n2\r\n"  # one BOM, one header
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx", "jsonl"])
 def test_writer_failure_leaves_no_temp_file(fmt, tmp_path):
     out = tmp_path / f"ut.{fmt}"
-    with pytest.raises(KeyboardInterrupt):
-        with TableWriter(out, fmt) as w:
-            w.write(pd.DataFrame({"a": ["1"], "p": [0.5]}))
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), TableWriter(out, fmt) as w:
+        w.write(pd.DataFrame({"a": ["1"], "p": [0.5]}))
+        raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
 
 
@@ -362,21 +396,21 @@ def test_writer_keeps_the_mode_of_the_file_it_replaces(tmp_path):
 
 def test_writer_cannot_write_is_an_input_error(tmp_path):
     (tmp_path / "fil.txt").write_text("x")
-    with pytest.raises(InputError, match="cannot write here"):
-        with TableWriter(tmp_path / "fil.txt" / "ut.csv", "csv"):
-            pass
+    with pytest.raises(InputError, match="cannot write here"), TableWriter(tmp_path / "fil.txt" / "ut.csv", "csv"):
+        pass
 
 
 def test_output_open_in_another_program_is_an_input_error(tmp_path, monkeypatch):
     """Windows refuses to replace a file Excel has open."""
+
     def locked(src, dst):
         raise PermissionError(13, "Permission denied")
+
     out = tmp_path / "ut.csv"
     out.write_text("old")
     monkeypatch.setattr(os, "replace", locked)
-    with pytest.raises(InputError, match="open in another program"):
-        with TableWriter(out, "csv") as w:
-            w.write(pd.DataFrame({"a": ["1"]}))
+    with pytest.raises(InputError, match="open in another program"), TableWriter(out, "csv") as w:
+        w.write(pd.DataFrame({"a": ["1"]}))
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ut.csv"]
 
@@ -393,8 +427,11 @@ def test_neutralise_formulas_cells_and_names():
 def test_xlsx_control_characters_cannot_unmask_a_formula(tmp_path):
     out = tmp_path / "ut.xlsx"
     with TableWriter(out, "xlsx") as w:
-        w.write(pd.DataFrame({"\x01=navn": ["\x01=1+1", "a\x00b\x0bc", "\ufffeok"],
-                              "score": pd.array([9, None, 3], dtype="Int64")}))
+        w.write(
+            pd.DataFrame(
+                {"\x01=navn": ["\x01=1+1", "a\x00b\x0bc", "\ufffeok"], "score": pd.array([9, None, 3], dtype="Int64")}
+            )
+        )
     ws = load_workbook(out).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)

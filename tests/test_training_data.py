@@ -5,9 +5,9 @@ near-duplicates. The helpers (`load`, `normalise`, `near_duplicates`) come from
 scripts/check_training_data.py, which prints the same numbers for DATA_CARD.md.
 The targets below are the ones DATA_CARD.md states; change them together.
 """
+
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -31,12 +31,13 @@ NPS = (15, 45)
 NEAR_DUP = 0.8
 
 
-
-
 @pytest.fixture(scope="module")
 def files() -> dict[str, pd.DataFrame]:
-    out = {f.name: pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
-           for f in sorted(DATA.glob("*.csv")) if f.name != "codebook.csv"}
+    out = {
+        f.name: pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
+        for f in sorted(DATA.glob("*.csv"))
+        if f.name != "codebook.csv"
+    }
     assert out, "no training data files"
     return out
 
@@ -60,6 +61,7 @@ def _where(df, mask) -> list[str]:
 
 # ------------------------------------------------------------------ codebook
 
+
 def test_codebook_columns_and_names(codebook):
     assert all(c in codebook.columns for c in CODEBOOK_COLUMNS), list(codebook.columns)
     for c in ["id", "name_nb", "name_sv", "name_en"]:
@@ -70,6 +72,7 @@ def test_codebook_columns_and_names(codebook):
 
 
 # ------------------------------------------------------------------ rows
+
 
 def test_columns_exactly(files):
     for name, df in files.items():
@@ -112,6 +115,7 @@ def test_labels_in_codebook(data, codebook):
 
 # ------------------------------------------------------------------ duplicates
 
+
 def test_normalise():
     n = check.normalise
     assert n("Bra!") == n(" bra ") == n("BRA.") == n("«Bra»") == "bra"
@@ -128,9 +132,11 @@ def test_no_exact_duplicates(data):
 
 
 def test_near_duplicates_finds_a_known_pair():
-    texts = ["Ventet i 45 minutter i telefonkø, helt uakseptabelt",
-             "VENTET i 45 minutter i  telefonkø, helt uakseptabelt!!",   # Jaccard 0.96
-             "Hyggelig dame som forklarte fakturaen godt"]
+    texts = [
+        "Ventet i 45 minutter i telefonkø, helt uakseptabelt",
+        "VENTET i 45 minutter i  telefonkø, helt uakseptabelt!!",  # Jaccard 0.96
+        "Hyggelig dame som forklarte fakturaen godt",
+    ]
     pairs = check.near_duplicates(texts, NEAR_DUP)
     assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
 
@@ -142,6 +148,7 @@ def test_no_near_duplicates(data):
 
 
 # ------------------------------------------------------------------ size and balance per language
+
 
 @pytest.mark.parametrize("family", ["no", "sv"])
 def test_rows_per_language(data, family):

@@ -87,11 +87,11 @@ class DriverAnalysis:
     overall: NpsSummary
     table: pd.DataFrame
     sentences: list[str]
+    settings: DriverSettings
     segments: pd.DataFrame | None = None
     trend: pd.DataFrame | None = None
     segment_trend: pd.DataFrame | None = None
     n_undated: int = 0
-    settings: DriverSettings | None = None
 
     def tidy(self) -> pd.DataFrame:
         """One row per segment x period x category with every measure, for BI tools.
@@ -184,7 +184,11 @@ def analyze(
         table = _with_corrected_prevalence(table, groups, membership, categories, error_rates)
 
     segment_keys = None if segments is None else _segment_keys(_aligned(segments, labels.index, "segments"))[valid]
-    period_starts = None if dates is None else _period_starts(_aligned(dates, labels.index, "dates"), period)[valid]
+    period_starts = (
+        None
+        if dates is None or period is None
+        else _period_starts(_aligned(dates, labels.index, "dates"), period)[valid]
+    )
     slicer = _Slicer(groups, membership, categories, names, options, seed, period)
     return DriverAnalysis(
         overall=overall,
@@ -653,7 +657,7 @@ CORRECTED_COLUMNS = [
 
 
 def _corrected_row(
-    rates: dict[str, float], groups: np.ndarray, mentioned: np.ndarray, group_share: np.ndarray
+    rates: ErrorRates, groups: np.ndarray, mentioned: np.ndarray, group_share: np.ndarray
 ) -> dict[str, float]:
     sensitivity, specificity = rates.sensitivity, rates.specificity
     if not (0 <= sensitivity <= 1 and 0 <= specificity <= 1):
@@ -709,7 +713,7 @@ class _Slicer:
             frames.append(_with_slice_columns(table, summary, self.options.min_n).assign(**key_values))
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(keys))
         if "period_start" in keys:
-            out["period"] = [_period_label(start, self.period) for start in out["period_start"]]
+            out["period"] = [_period_label(start, self.period or "month") for start in out["period_start"]]
         first = [c for c in ("segment", "period", "period_start") if c in out.columns]
         return out[first + [c for c in out.columns if c not in first]]
 

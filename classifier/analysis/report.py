@@ -432,6 +432,8 @@ def _mentions_trend_chart(analysis: DriverAnalysis) -> str:
     if causes.empty:
         return ""
     trend = analysis.trend
+    if trend is None:
+        return ""
     periods = trend["period"].drop_duplicates().tolist()
     shares = trend.pivot(index="period", columns="category", values="mention_share").reindex(periods)
     shown = shares[causes["category"]]

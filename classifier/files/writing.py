@@ -1,10 +1,13 @@
 """Writing outputs: atomically (a temporary file, then a rename), spreadsheet-safe, never over an input."""
 
+from __future__ import annotations
+
 import os
 import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,11 +70,11 @@ class TableWriter:
         if self.path.is_dir():
             raise InputError("is a directory; give an output file name", path=self.path)
         self._tmp: Path | None = None
-        self._sink = None
+        self._sink: Any = None  # the ParquetWriter or openpyxl Workbook, once opened
         self._header_written = False
         self.rows = 0
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
@@ -82,6 +85,7 @@ class TableWriter:
         return self
 
     def write(self, df: pd.DataFrame) -> None:
+        assert self._tmp is not None, "use TableWriter as a context manager"
         if self.fmt in ("csv", "xlsx"):
             df = neutralise_formulas(df)
         if self.fmt == "csv":
@@ -128,6 +132,7 @@ class TableWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
+                assert self._tmp is not None
                 if self.fmt == "parquet" and self._sink is not None:
                     self._sink.close()
                 elif self.fmt == "xlsx":

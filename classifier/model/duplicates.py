@@ -8,6 +8,7 @@ a test fold), so the data checks and the integrity tests use these.
 >>> [(i, j) for i, j, _ in near_duplicates(["Ventet en time i kø", "ventet en time i kø!", "Bra"], 0.6)]
 [(0, 1)]
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -64,5 +65,3 @@ def near_duplicates(texts: list[str], threshold: float = NEAR_DUP) -> list[tuple
             if union and v / union > threshold:
                 pairs.append((int(i), int(j), float(v / union)))
     return pairs
-
-

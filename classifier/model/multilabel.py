@@ -69,8 +69,11 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True, ensure_min_samples=2)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1 and not np.isin(y, (0, 1)).all():
-            warnings.warn("A column-vector y was passed when a 1d array was expected; it is raveled",
-                          DataConversionWarning, stacklevel=2)
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is raveled",
+                DataConversionWarning,
+                stacklevel=2,
+            )
             y = y.ravel()
         self.multilabel_ = y.ndim == 2
         if self.multilabel_:
@@ -90,8 +93,11 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
             Y = np.column_stack([(y == c).astype(int) for c in targets])
             exclusive = True
         self.exclusive_ = exclusive
-        base = self.estimator if self.estimator is not None else LogisticRegression(
-            C=10.0, solver="liblinear", class_weight="balanced")
+        base = (
+            self.estimator
+            if self.estimator is not None
+            else LogisticRegression(C=10.0, solver="liblinear", class_weight="balanced")
+        )
         self.n_labels_ = Y.shape[1]
         estimators, calibration, thresholds = [], [], []
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
@@ -107,7 +113,7 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_label(self, base, X, y: np.ndarray):
         """The fitted model, its sigmoid calibration, its F1-best threshold and out-of-fold probabilities."""
-        if y.min() == y.max():                          # a label that is always or never there
+        if y.min() == y.max():  # a label that is always or never there
             return float(y[0]), (0.0, 0.0), 0.5, np.full(len(y), float(y[0]))
         n_splits = int(min(self.cv, y.sum(), len(y) - y.sum()))
         if n_splits >= 2:
@@ -116,7 +122,7 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
             slope, intercept = _fit_sigmoid(oof, y)
             proba = _sigmoid(oof, slope, intercept)
             threshold = best_f1_threshold(y, proba)
-        else:                                           # too few examples to cross-validate
+        else:  # too few examples to cross-validate
             slope, intercept, threshold = 1.0, 0.0, 0.5
             proba = np.full(len(y), y.mean())
         return clone(base).fit(X, y), (slope, intercept), float(threshold), proba
@@ -128,7 +134,7 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         cols = []
         for est, (slope, intercept) in zip(self.estimators_, self.calibration_):
-            if isinstance(est, float):                  # constant label: +-inf log-odds, clipped
+            if isinstance(est, float):  # constant label: +-inf log-odds, clipped
                 cols.append(np.full(n, 30.0 if est else -30.0))
             else:
                 cols.append(slope * est.decision_function(X) + intercept)
@@ -171,14 +177,14 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
 def best_f1_threshold(y: np.ndarray, proba: np.ndarray) -> float:
     """The threshold on the grid with the best F1; ties go to the middle of the tied run."""
     pos = y == 1
-    scores = []
+    f1 = []
     for t in THRESHOLD_GRID:
         pred = proba >= t
         tp = np.sum(pred & pos)
         fp = np.sum(pred & ~pos)
         fn = np.sum(~pred & pos)
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    scores = np.array(scores)
+        f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    scores = np.array(f1)
     best = np.flatnonzero(np.isclose(scores, scores.max()))
     return float(THRESHOLD_GRID[best[len(best) // 2]])
 

@@ -330,7 +330,7 @@ def _tokenizer(family: str):
 
     nlp = spacy.blank(_SPACY_CODES[family])
     for p in PLACEHOLDERS + NUMBER_PLACEHOLDERS:
-        nlp.tokenizer.add_special_case(p, [{ORTH: p}])
+        nlp.tokenizer.add_special_case(p, [{ORTH: p}])  # type: ignore[union-attr]
     return nlp
 
 
@@ -388,7 +388,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.requires_fit = False           # stateless: it learns nothing
+        tags.requires_fit = False  # stateless: it learns nothing
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags

@@ -14,6 +14,7 @@ same type (any type) overlaps it. The script also counts gold spans that are not
 covered completely ("partly leaked": some of their digits or letters stay in the
 masked text), and prints every miss and false alarm.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,16 +28,42 @@ KINDS = ("email", "fnr", "pnr", "phone", "account", "card", "case")
 
 # Gold type names another labeller may use -> the masker's kinds.
 TYPE_ALIASES = {
-    "e-mail": "email", "mail": "email", "epost": "email",
-    "fodselsnummer": "fnr", "fødselsnummer": "fnr", "dnr": "fnr", "d-number": "fnr", "d_number": "fnr",
-    "dnummer": "fnr", "d-nummer": "fnr",
-    "personnummer": "pnr", "samordningsnummer": "pnr", "snr": "pnr", "coordination": "pnr",
-    "tel": "phone", "telephone": "phone", "telefon": "phone", "mobile": "phone",
-    "iban": "account", "bank": "account", "bank_account": "account", "konto": "account",
-    "kontonummer": "account", "clearing": "account",
-    "credit_card": "card", "kort": "card", "kortnummer": "card",
-    "reference": "case", "ref": "case", "referanse": "case", "saksnummer": "case", "order": "case",
-    "kid": "case", "ocr": "case", "customer": "case", "kundenummer": "case",
+    "e-mail": "email",
+    "mail": "email",
+    "epost": "email",
+    "fodselsnummer": "fnr",
+    "fødselsnummer": "fnr",
+    "dnr": "fnr",
+    "d-number": "fnr",
+    "d_number": "fnr",
+    "dnummer": "fnr",
+    "d-nummer": "fnr",
+    "personnummer": "pnr",
+    "samordningsnummer": "pnr",
+    "snr": "pnr",
+    "coordination": "pnr",
+    "tel": "phone",
+    "telephone": "phone",
+    "telefon": "phone",
+    "mobile": "phone",
+    "iban": "account",
+    "bank": "account",
+    "bank_account": "account",
+    "konto": "account",
+    "kontonummer": "account",
+    "clearing": "account",
+    "credit_card": "card",
+    "kort": "card",
+    "kortnummer": "card",
+    "reference": "case",
+    "ref": "case",
+    "referanse": "case",
+    "saksnummer": "case",
+    "order": "case",
+    "kid": "case",
+    "ocr": "case",
+    "customer": "case",
+    "kundenummer": "case",
 }
 
 
@@ -108,13 +135,12 @@ def _overlaps(a, b) -> bool:
 
 def _covered(g: Gold, spans: list[Span]) -> bool:
     """Every letter and digit of the gold span lies inside some predicted span."""
-    return all(any(s.start <= i < s.end for s in spans)
-               for i in range(g.start, g.end) if g.text[i - g.start].isalnum())
+    return all(any(s.start <= i < s.end for s in spans) for i in range(g.start, g.end) if g.text[i - g.start].isalnum())
 
 
 def evaluate(rows: list[Row], finder=find) -> dict:
     """Counts and scores; `finder(text) -> list[Span]` is the masker under test."""
-    c = Counter()
+    c: Counter = Counter()
     misses, false_alarms, wrong_type, partial = [], [], [], []
     for row in rows:
         spans = finder(row.text)
@@ -138,8 +164,10 @@ def evaluate(rows: list[Row], finder=find) -> dict:
                 wrong_type.append((row, g, [s for s in spans if _overlaps(s, g)]))
             if anyk and not _covered(g, spans):
                 partial.append((row, g, [s for s in spans if _overlaps(s, g)]))
-    kinds = sorted({k for (tag, k) in (x for x in c if isinstance(x, tuple))},
-                   key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
+    kinds = sorted(
+        {k for (tag, k) in (x for x in c if isinstance(x, tuple))},
+        key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k),
+    )
     per_type = {}
     for k in kinds:
         per_type[k] = _scores(c[("tp_pred", k)], c[("pred", k)], c[("tp_gold", k)], c[("gold", k)])
@@ -147,24 +175,43 @@ def evaluate(rows: list[Row], finder=find) -> dict:
     gold = sum(c[("gold", k)] for k in kinds)
     overall = _scores(sum(c[("tp_pred", k)] for k in kinds), pred, sum(c[("tp_gold", k)] for k in kinds), gold)
     agnostic = _scores(c["tp_pred_any"], pred, c["tp_gold_any"], gold)
-    return {"rows": len(rows), "rows_without_identifiers": sum(not r.gold for r in rows),
-            "overall": overall, "type_agnostic": agnostic, "per_type": per_type,
-            "misses": misses, "false_alarms": false_alarms, "wrong_type": wrong_type,
-            "partly_leaked": partial}
+    return {
+        "rows": len(rows),
+        "rows_without_identifiers": sum(not r.gold for r in rows),
+        "overall": overall,
+        "type_agnostic": agnostic,
+        "per_type": per_type,
+        "misses": misses,
+        "false_alarms": false_alarms,
+        "wrong_type": wrong_type,
+        "partly_leaked": partial,
+    }
 
 
 def _scores(tp_pred: int, pred: int, tp_gold: int, gold: int) -> dict:
     p = tp_pred / pred if pred else 1.0
     r = tp_gold / gold if gold else 1.0
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "predicted": pred, "gold": gold, "tp_pred": tp_pred, "tp_gold": tp_gold}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "predicted": pred,
+        "gold": gold,
+        "tp_pred": tp_pred,
+        "tp_gold": tp_gold,
+    }
 
 
 def format_result(res: dict, quiet: bool = False) -> str:
-    out = [f"{res['rows']} comments, {res['rows_without_identifiers']} without identifiers", "",
-           f"{'type':14s} {'prec':>6s} {'recall':>6s} {'F1':>6s} {'gold':>5s} {'pred':>5s}"]
+    out = [
+        f"{res['rows']} comments, {res['rows_without_identifiers']} without identifiers",
+        "",
+        f"{'type':14s} {'prec':>6s} {'recall':>6s} {'F1':>6s} {'gold':>5s} {'pred':>5s}",
+    ]
     for name, s in [*res["per_type"].items(), ("overall", res["overall"]), ("type-agnostic", res["type_agnostic"])]:
-        out.append(f"{name:14s} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['gold']:5d} {s['predicted']:5d}")
+        out.append(
+            f"{name:14s} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['gold']:5d} {s['predicted']:5d}"
+        )
     out.append(f"\npartly leaked (found, but some characters stay unmasked): {len(res['partly_leaked'])}")
     if quiet:
         return "\n".join(out)
