@@ -301,3 +301,16 @@ def test_predict_nordic_csv_for_excel_in_norwegian_and_swedish_settings(survey, 
     assert len(df) == len(SURVEY) and df["prob_wait_time"].dtype == float
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("Respons-ID;Dato;Kanal;")
+
+
+def test_train_text_and_label_columns_match_headers_case_insensitively(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFY_MODELS", str(tmp_path / "models"))
+    data = load_labelled(DEFAULT_DATA)
+    rows = [
+        {"Kommentar": t, "Kategori": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels)) if i % 9 == 0
+    ]
+    path = tmp_path / "mine.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    result = run("train", "--data", path, "--text-col", "kommentar", "--label-col", "KATEGORI", "--folds", 2)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "models" / "mine" / "model.joblib").exists()

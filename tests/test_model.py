@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -150,3 +151,25 @@ def test_a_model_in_another_format_version_is_refused(tmp_path, small_model):
     (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(InputError, match="format 0.*classify train"):
         load_model(tmp_path)
+
+
+def test_predict_a_dataframe_finds_its_comment_column_like_the_command(small_model):
+    frame = pd.DataFrame({"Respons-ID": [1, 2], "Kommentar": ["Ventet i en time", ""]})
+    out = small_model.predict(frame)
+    assert list(out.columns[:3]) == ["Respons-ID", "Kommentar", "language"]
+    assert out["note"].tolist() == ["", "empty comment"]
+    assert small_model.predict(frame, text_col="kommentar")["labels"].equals(out["labels"])
+
+
+def test_predict_a_dataframe_without_a_comment_column_names_the_columns(small_model):
+    with pytest.raises(InputError, match="cannot tell which column holds the comments.*Columns: a, b"):
+        small_model.predict(pd.DataFrame({"a": [1], "b": [2]}))
+    with pytest.raises(InputError, match="has no column 'fritekst'"):
+        small_model.predict(pd.DataFrame({"a": ["x"]}), text_col="fritekst")
+
+
+def test_the_library_and_the_command_decide_alike_on_empty_and_too_short_comments(small_model):
+    out = small_model.predict(["", "-", "10", "ok", "Ventet i 45 min i kø"])
+    assert out["labels"][:3].tolist() == ["", "", ""]
+    assert out["note"].tolist()[:3] == ["empty comment", "too short to classify", "too short to classify"]
+    assert out["note"][4] == "" and out["labels"][4] != ""
