@@ -20,15 +20,30 @@ from classifier.paths import shipped_data
 ROOT = Path(__file__).resolve().parent.parent
 DATA = shipped_data()
 
-COLUMNS = ["id", "text", "lang", "score", "labels"]
+COLUMNS = ["id", "text", "lang", "score", "labels", "sector", "persona"]
+SECTORS = {
+    "",
+    "bank",
+    "debt_collection",
+    "telecom",
+    "broadband",
+    "insurance",
+    "energy",
+    "public_agency",
+    "web_shop",
+    "other",
+}
 CODEBOOK_COLUMNS = ["id", "name_nb", "name_sv", "name_en", "definition"]
 FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}
-MIN_ROWS = 1500
+MIN_ROWS = 3000
+MIN_NEW_ROWS = 1500  # written for v2 by writers imitating real answers (sector filled in)
 MIN_PER_CATEGORY = 80
 MULTI_LABEL_PCT = (20, 35)
 NO_LABEL_PCT = (7, 15)
-NPS = (15, 45)
-NEAR_DUP = 0.8
+NPS = (0, 45)  # v2 rows were written to a 40/25/35 promoter/passive/detractor mix (NPS +5)
+NEAR_DUP = 0.6
+STOCK_REPEATS = 3  # a stock answer (no label, 1-3 words) may occur this often
+EVALUATION = ROOT / "evaluation"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +61,9 @@ def files() -> dict[str, pd.DataFrame]:
 def data(files) -> pd.DataFrame:
     df = pd.concat([d.assign(_file=name) for name, d in files.items()], ignore_index=True)
     df["family"] = df["lang"].map(FAMILY)
-    df["label_list"] = df["labels"].map(lambda s: [x.strip() for x in s.split(";") if x.strip()])
+    df["mentions"] = df["labels"].map(lambda s: [x.strip() for x in s.split(";") if x.strip()])
+    df["label_list"] = df["mentions"].map(lambda m: [x.split(":")[0] for x in m])
+    df["stock"] = (df["labels"] == "") & (df["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
     return df
 
 
@@ -105,6 +122,22 @@ def test_scores_are_integers_0_to_10(data):
     assert ok.all(), f"bad scores: {_where(data, ~ok)}"
 
 
+def test_every_mention_has_a_polarity(data):
+    bad = data["mentions"].map(lambda m: any(re.fullmatch(r"[a-z_]+:(neg|pos|neu)", x) is None for x in m))
+    assert not bad.any(), f"labels not written id:neg|pos|neu: {_where(data, bad)}"
+
+
+def test_sectors(data):
+    bad = ~data["sector"].isin(SECTORS)
+    assert not bad.any(), f"unknown sector: {_where(data, bad)}"
+
+
+@pytest.mark.parametrize("family", ["no", "sv"])
+def test_new_realistic_rows_per_language(data, family):
+    n = int(((data["family"] == family) & (data["sector"] != "")).sum())
+    assert n >= MIN_NEW_ROWS, f"{family}: {n} new comments"
+
+
 def test_labels_in_codebook(data, codebook):
     ids = set(codebook["id"])
     unknown = data["label_list"].map(lambda l: any(x not in ids for x in l))
@@ -124,11 +157,13 @@ def test_normalise():
     assert n("👍") == "👍" != n("👍👍")
 
 
-def test_no_exact_duplicates(data):
+def test_no_exact_duplicates_but_stock_answers(data):
     key = data["text"].map(check.normalise)
-    dup = key.duplicated(keep=False)
+    dup = key.duplicated(keep=False) & ~data["stock"]
     groups = data[dup].groupby(key[dup])["id"].apply(list).tolist()
     assert not dup.any(), f"{len(groups)} texts occur more than once after normalising: {groups[:20]}"
+    repeats = key[data["stock"]].value_counts()
+    assert repeats.max() <= STOCK_REPEATS, repeats.head().to_dict()
 
 
 def test_near_duplicates_finds_a_known_pair():
@@ -142,7 +177,11 @@ def test_near_duplicates_finds_a_known_pair():
 
 
 def test_no_near_duplicates(data):
-    pairs = check.near_duplicates(data["text"].tolist(), NEAR_DUP)
+    pairs = [
+        (i, j, s)
+        for i, j, s in check.near_duplicates(data["text"].tolist(), NEAR_DUP)
+        if not (data.at[i, "stock"] and data.at[j, "stock"])
+    ]
     shown = [(data.at[i, "id"], data.at[j, "id"], round(s, 2)) for i, j, s in pairs[:20]]
     assert not pairs, f"{len(pairs)} near-duplicate pairs (char 5-gram Jaccard > {NEAR_DUP}): {shown}"
 
@@ -177,3 +216,18 @@ def test_nps_per_language(data, family):
     s = data.loc[data["family"] == family, "score"].astype(int)
     nps = 100 * ((s >= 9).mean() - (s <= 6).mean())
     assert NPS[0] <= nps <= NPS[1], f"{family}: NPS {nps:+.1f}"
+
+
+# ------------------------------------------------------------------ kept apart from the evaluation set
+
+
+def test_no_training_comment_is_also_in_the_held_apart_test_set(data):
+    test = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted(EVALUATION.glob("test_*.csv"))])
+    assert len(test) >= 600
+    train_keys = set(data.loc[~data["stock"], "text"].map(check.normalise))
+    same = [t for t in test["text"] if check.normalise(t) in train_keys]
+    assert not same, same[:10]
+    texts = data["text"].tolist() + test["text"].tolist()
+    n = len(data)
+    near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
+    assert not near, near[:10]
