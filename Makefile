@@ -24,8 +24,8 @@ test: $(BIN)/classify
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/classify
-	$(BIN)/ruff check classifier scripts tests docs/conftest.py
-	$(BIN)/ruff format --check classifier scripts tests docs/conftest.py
+	$(BIN)/ruff check classifier scripts tests conftest.py
+	$(BIN)/ruff format --check classifier scripts tests conftest.py
 	$(BIN)/mypy
 
 wheel: $(BIN)/classify

@@ -106,7 +106,7 @@ class ChunkTagger:
 
 def _fork_is_safe() -> bool:
     """Fork only before this process has started lingua's detector threads."""
-    from . import language
+    from .text import language
 
     return "fork" in mp.get_all_start_methods() and language._detector.cache_info().currsize == 0
 

@@ -228,6 +228,11 @@ def stats(df: pd.DataFrame, codebook: pd.DataFrame) -> dict[str, dict]:
         n = int(m.sum())
         groups = {"promoter": s >= 9, "passive": (s >= 7) & (s <= 8), "detractor": s <= 6}
         counts = {c: int(labs.map(lambda l, c=c: c in l).sum()) for c in ids}
+        mentions = df.loc[m, "labels"].map(lambda cell: [x.strip() for x in cell.split(";") if x.strip()])
+        polarity = {
+            c: {p: int(mentions.map(lambda ms, c=c, p=p: f"{c}:{p}" in ms).sum()) for p in ("neg", "pos", "neu")}
+            for c in ids
+        }
         detr = {
             c: float(100 * (s[labs.map(lambda l, c=c: c in l)] <= 6).mean()) if counts[c] else float("nan") for c in ids
         }
@@ -236,6 +241,7 @@ def stats(df: pd.DataFrame, codebook: pd.DataFrame) -> dict[str, dict]:
             "lang": df.loc[m, "lang"].value_counts().to_dict(),
             "files": df.loc[m, "_file"].value_counts().sort_index().to_dict(),
             "counts": counts,
+            "polarity": polarity,
             "detractor_pct_by_category": detr,
             "cardinality": {k: int((card == k).sum()) for k in range(4)} | {"4+": int((card >= 4).sum())},
             "none_pct": 100 * float((card == 0).mean()),
@@ -314,6 +320,17 @@ def print_markdown(df: pd.DataFrame, codebook: pd.DataFrame, st: dict) -> None:
             + " |"
         )
     print("| **comments** | " + " | ".join(f"**{st[f]['n']}**" for f in fams) + " | |\n")
+
+    print(
+        f"| category | {' | '.join(f'{FAMILY_NAME[f]} neg / pos / neu' for f in fams)} |\n|---|" + "---:|" * len(fams)
+    )
+    for c in codebook["id"]:
+        print(
+            f"| `{c}` | "
+            + " | ".join(" / ".join(str(st[f]["polarity"][c][p]) for p in ("neg", "pos", "neu")) for f in fams)
+            + " |"
+        )
+    print()
 
     print(f"| labels per comment | {head} |\n|---|" + "---:|" * len(fams))
     for k in [0, 1, 2, 3, "4+"]:

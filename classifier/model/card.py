@@ -103,7 +103,7 @@ def card_markdown(card: dict) -> str:
     if report:
         out += [
             "",
-            "## Cross-validated metrics",
+            "## Out-of-sample metrics",
             "",
             report.get("method", ""),
             "",

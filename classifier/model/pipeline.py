@@ -27,6 +27,12 @@ VARIANTS: dict[str, tuple[str, str, dict[str, bool]]] = {
     "word+char-nostem": ("word+char", "lr", {"stem": False}),
     "word+char-lemma-sv": ("word+char", "lr", {"lemmatize_sv": True}),
     "word+char-scandi": ("word+char", "lr", {"per_language": False}),
+    # Ablations of the preprocessing steps (scripts/compare_variants.py), one step off at a time,
+    # and "raw": all of them off (spaCy tokens, lower-cased; identifiers still masked).
+    "word+char-nonumbers": ("word+char", "lr", {"numbers": False}),
+    "word+char-nofold": ("word+char", "lr", {"fold": False}),
+    "word+char-nostop": ("word+char", "lr", {"stop_words": False}),
+    "word+char-raw": ("word+char", "lr", {"stem": False, "numbers": False, "fold": False, "stop_words": False}),
 }
 DEFAULT_VARIANT = "word+char"
 

@@ -44,6 +44,7 @@ NUMBER_PLACEHOLDERS = ("<date>", "<time>", "<amount>", *DURATION_UNITS, "<num>")
 
 # Folded before stop words and stemming, so a dialect spelling and the standard
 # one share a feature. Negations are folded, never dropped.
+# fmt: off
 NORMALISE = {
     "no": {
         "ikkje": "ikke",
@@ -99,10 +100,12 @@ NORMALISE = {
     },
     "en": {"dont": "don't", "didnt": "didn't", "cant": "can't", "wasnt": "wasn't", "isnt": "isn't"},
 }
+# fmt: on
 
 # Function words only. Every word that can carry a cause or its polarity stays:
 # negations (ikke, ingen, aldri, inte, inga, aldrig, not, no, never), time and
 # repetition (tid, igjen, tilbake, gang, igen, tillbaka), degree (for, för, too).
+# fmt: off
 STOP_WORDS = {
     "no": set(
         [
@@ -246,6 +249,9 @@ STOP_WORDS = {
 }
 
 # Negations are never stemmed ("ingen" would become "ing"): they stay whole words.
+# fmt: on
+
+# fmt: off
 NEGATIONS = frozenset(
     [
         "ikke",
@@ -266,6 +272,7 @@ NEGATIONS = frozenset(
         "none",
     ]
 )
+# fmt: on
 
 STEMMER_NAMES = {"no": "norwegian", "sv": "swedish", "en": "english"}
 _SPACY_CODES = {"no": "nb", "sv": "sv", "en": "en"}
@@ -368,6 +375,12 @@ class Preprocessor(BaseEstimator, TransformerMixin):
         one combined Scandinavian path (the Norwegian tokenizer and stemmer for all).
     mask_identifiers : bool
         Mask personal identifiers before anything else (keep True outside tests).
+    numbers : bool
+        Dates, times, amounts, durations and other numbers become placeholder tokens.
+    fold : bool
+        Fold dialect and spelling variants ("ikkje", "itj" -> "ikke").
+    stop_words : bool
+        Drop our own short list of function words.
     batch_size : int
         Batch size for spaCy's `nlp.pipe`.
     """
@@ -378,12 +391,18 @@ class Preprocessor(BaseEstimator, TransformerMixin):
         lemmatize_sv: bool = False,
         per_language: bool = True,
         mask_identifiers: bool = True,
+        numbers: bool = True,
+        fold: bool = True,
+        stop_words: bool = True,
         batch_size: int = 1000,
     ):
         self.stem = stem
         self.lemmatize_sv = lemmatize_sv
         self.per_language = per_language
         self.mask_identifiers = mask_identifiers
+        self.numbers = numbers
+        self.fold = fold
+        self.stop_words = stop_words
         self.batch_size = batch_size
 
     def __sklearn_tags__(self):
@@ -403,7 +422,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
-        masked = [mask_text(t) if self.mask_identifiers else mask_numbers(t) for t in texts]
+        masked = [self._mask(t) for t in texts]
         families = [lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language else ["no"] * len(texts)
         out = np.empty(len(texts), dtype=object)
         for family in ("no", "sv", "en"):
@@ -416,8 +435,16 @@ class Preprocessor(BaseEstimator, TransformerMixin):
                 out[i] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
         return out
 
+    def _mask(self, text: str) -> str:
+        if self.mask_identifiers:
+            text = mask(text)
+            for p in PLACEHOLDERS:
+                text = text.replace(p, f" {p} ")
+        return mask_numbers(text) if self.numbers else text
+
     def _normaliser(self, family: str):
-        folds, stops = NORMALISE[family], STOP_WORDS[family]
+        folds = NORMALISE[family] if self.fold else {}
+        stops = STOP_WORDS[family] if self.stop_words else set()
         placeholders = set(PLACEHOLDERS + NUMBER_PLACEHOLDERS)
         if self.lemmatize_sv and family == "sv":
             lemmas = _swedish_lemmas()
