@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from classifier.model.duplicates import exact_duplicates, near_duplicates, normalise  # noqa: F401
+from classifier.model.duplicates import exact_duplicates, near_duplicates, normalise
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "classifier" / "training_data"
 CODEBOOK_FILE = "codebook.csv"
