@@ -46,8 +46,11 @@ def main() -> None:
     data = load_labelled(args.data)
     tests = test_sets(data.codebook)
     texts = [synthetic_comment(random.Random(i)) for i in range(20_000)] if args.speed else []
-    print(f"train: {len(data)} comments from {data.source}; test: "
-          + ", ".join(f"{k} {len(v)}" for k, v in tests.items()) + f"; seed {args.seed}\n")
+    print(
+        f"train: {len(data)} comments from {data.source}; test: "
+        + ", ".join(f"{k} {len(v)}" for k, v in tests.items())
+        + f"; seed {args.seed}\n"
+    )
     head = "| variant | test micro F1 no | test micro F1 sv | test macro F1 no | test macro F1 sv |"
     rule = "|---|---:|---:|---:|---:|"
     if args.cv:
@@ -62,8 +65,10 @@ def main() -> None:
         model = train(data, variant=name, seed=args.seed, evaluate=args.cv)
         train_s = time.perf_counter() - t
         scores = {k: evaluate_labelled(model, v)["all"] for k, v in tests.items()}
-        row = (f"| {name} | {scores['nb']['micro']['f1']:.3f} | {scores['sv']['micro']['f1']:.3f} | "
-               f"{scores['nb']['macro']['f1']:.3f} | {scores['sv']['macro']['f1']:.3f} |")
+        row = (
+            f"| {name} | {scores['nb']['micro']['f1']:.3f} | {scores['sv']['micro']['f1']:.3f} | "
+            f"{scores['nb']['macro']['f1']:.3f} | {scores['sv']['macro']['f1']:.3f} |"
+        )
         if args.cv:
             row += f" {model.card['metrics']['all']['micro']['f1']:.3f} |"
         row += f" {train_s:.0f} |"
