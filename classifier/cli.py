@@ -132,7 +132,11 @@ def train(
     text_col: Optional[str] = typer.Option(None, help="Column with the comments (default: `text`)."),
     label_col: Optional[str] = typer.Option(None, help="Column with `;`-separated labels (default: `labels`)."),
     seed: int = typer.Option(0, help="Seed for folds and models: same data and seed, same model."),
-    variant: str = typer.Option("word+char", help="Feature/classifier variant (see the README comparison)."),
+    variant: str = typer.Option(
+        "word+char",
+        help="Model variant: word+char (default), word+char+e5 (quality mode: sentence embeddings, "
+        "needs the quality extra, slow), ... (see the README comparison).",
+    ),
     folds: int = typer.Option(5, min=2, help="Cross-validation folds for the printed metrics."),
 ):
     """Fit a model on labelled comments, print cross-validated metrics, save model + model card.

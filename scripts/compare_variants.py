@@ -35,6 +35,51 @@ def test_sets(codebook) -> dict[str, object]:
     }
 
 
+def fasttext_scores(data, tests: dict, seed: int) -> tuple[dict, float]:
+    """fastText (supervised, one-vs-all loss, word bigrams and character 2-5-grams) on the same split.
+
+    Comments are lower-cased, with whitespace collapsed; a label is assigned when its
+    probability is at least 0.5 (fastText's own multi-label rule). One thread: deterministic.
+    """
+    import tempfile
+
+    import fasttext
+    import numpy as np
+
+    from classifier.model.metrics import metrics
+
+    def clean(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as fh:
+        for text, labels in zip(data.texts, data.labels):
+            tags = " ".join(f"__label__{lab}" for lab in labels) or "__label__none"
+            fh.write(f"{tags} {clean(text)}\n")
+    t = time.perf_counter()
+    model = fasttext.train_supervised(
+        input=fh.name,
+        loss="ova",
+        epoch=30,
+        lr=0.5,
+        wordNgrams=2,
+        minn=2,
+        maxn=5,
+        dim=100,
+        thread=1,
+        seed=seed,
+        verbose=0,
+    )
+    train_s = time.perf_counter() - t
+    Path(fh.name).unlink()
+    ids = data.codebook.ids
+    out = {}
+    for family, test in tests.items():
+        predicted, _ = model.predict([clean(t) for t in test.texts], k=-1, threshold=0.5)
+        decided = np.array([[int(f"__label__{c}" in labs) for c in ids] for labs in predicted])
+        out[family] = metrics(test.indicator(ids), decided, ids, [family] * len(decided))["all"]
+    return out, train_s
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(shipped_data()))
@@ -42,6 +87,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cv", action="store_true", help="also 5-fold cross-validation on the training data")
     ap.add_argument("--speed", action="store_true", help="also time prediction on 20,000 synthetic comments")
+    ap.add_argument("--fasttext", action="store_true", help="also the fastText baseline (needs the bench extra)")
     args = ap.parse_args()
     data = load_labelled(args.data)
     tests = test_sets(data.codebook)
@@ -60,6 +106,13 @@ def main() -> None:
         head, rule = head + " predict/s |", rule + "---:|"
     print(head)
     print(rule)
+    if args.fasttext:
+        ft, ft_s = fasttext_scores(data, tests, args.seed)
+        row = (
+            f"| fastText (baseline) | {ft['nb']['micro']['f1']:.3f} | {ft['sv']['micro']['f1']:.3f} | "
+            f"{ft['nb']['macro']['f1']:.3f} | {ft['sv']['macro']['f1']:.3f} |"
+        )
+        print(row + (" |" if args.cv else "") + f" {ft_s:.0f} |" + (" |" if args.speed else ""), flush=True)
     for name in args.variants:
         t = time.perf_counter()
         model = train(data, variant=name, seed=args.seed, evaluate=args.cv)

@@ -1,6 +1,7 @@
 """Every verb and flag of the `classify` command, through typer's CliRunner."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -262,7 +263,14 @@ def test_drivers_on_a_predictions_file_soft_and_corrected(survey, small_model_di
         tmp_path / "d.csv",
     )
     assert result.exit_code == 0 and "(predictions from the file, model small_model" in result.output
-    no_card = run("drivers", preds, "--model", small_model_dir, "--correct", "--n-boot", 20)
+    corrected = run("drivers", preds, "--model", small_model_dir, "--correct", "--min-n", 1, "--n-boot", 20)
+    assert corrected.exit_code == 0, corrected.output
+    # A model card without error rates: --correct says what it needs.
+    bare = tmp_path / "bare_model"
+    shutil.copytree(small_model_dir, bare)
+    card = json.loads((bare / "model_card.json").read_text())
+    (bare / "model_card.json").write_text(json.dumps({**card, "metrics": None}))
+    no_card = run("drivers", preds, "--model", bare, "--correct", "--n-boot", 20)
     assert no_card.exit_code == 2 and "cross-validated error rates" in no_card.output
 
 

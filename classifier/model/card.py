@@ -44,6 +44,8 @@ def model_card(model, data: LabelledData, languages: list[str], report: dict | N
     return {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "variant": model.variant,
+        "feature_blocks": [name for name, _ in model.pipeline.named_steps["features"].transformer_list],
+        "quality_mode": "e5" in dict(model.pipeline.named_steps["features"].transformer_list),
         "seed": model.seed,
         "single_label": bool(clf.exclusive_),
         "n_comments": len(data),

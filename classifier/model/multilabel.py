@@ -40,6 +40,10 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
     cv : folds for calibration and threshold tuning.
     exclusive : "auto", True or False. True: exactly one label per row (argmax).
     random_state : seed for the folds.
+    threshold_prior : a tuned threshold is shrunk towards 0.5 as if this many extra
+        examples had voted for 0.5: a label with 15 examples gets a threshold halfway
+        between its F1-best and 0.5, one with 500 keeps its own (thresholds tuned on few
+        examples are noisy, and a low one floods the output).
 
     `fit(X, Y)` takes an (n, k) 0/1 label matrix (multi-label: `predict` returns an
     (n, k) matrix) or a 1-D array of class labels (single-label, as any scikit-learn
@@ -52,11 +56,12 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
     ['no', 'yes']
     """
 
-    def __init__(self, estimator=None, cv: int = 5, exclusive="auto", random_state: int = 0):
+    def __init__(self, estimator=None, cv: int = 5, exclusive="auto", random_state: int = 0, threshold_prior: int = 15):
         self.estimator = estimator
         self.cv = cv
         self.exclusive = exclusive
         self.random_state = random_state
+        self.threshold_prior = threshold_prior
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -121,7 +126,9 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
             oof = cross_val_predict(clone(base), X, y, cv=folds, method="decision_function")
             slope, intercept = _fit_sigmoid(oof, y)
             proba = _sigmoid(oof, slope, intercept)
-            threshold = best_f1_threshold(y, proba)
+            positives = int(y.sum())
+            best = best_f1_threshold(y, proba)
+            threshold = (positives * best + self.threshold_prior * 0.5) / (positives + self.threshold_prior)
         else:  # too few examples to cross-validate
             slope, intercept, threshold = 1.0, 0.0, 0.5
             proba = np.full(len(y), y.mean())
