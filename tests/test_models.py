@@ -116,3 +116,14 @@ def test_model_names_and_paths(home):
     assert model_dir("./mine").name == "mine" and not str(model_dir("./mine")).startswith(str(home))
     assert new_model_name("/data/my labels.csv") == "my-labels"
     assert new_model_name("default.csv") == "default-own"
+
+
+def test_a_saved_model_gets_the_permissions_of_any_new_file(home, gym_labels):
+    import os
+    import stat
+
+    assert invoke("train", "--data", gym_labels, "--folds", 2, "--name", "gym").exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("model.joblib", "manifest.json", "model_card.json"):
+        assert stat.S_IMODE((home / "gym" / name).stat().st_mode) == 0o666 & ~umask, name

@@ -139,7 +139,7 @@ class TableWriter:
                     if self._sink is None:
                         self._write_xlsx(pd.DataFrame())
                     self._sink.save(self._tmp)
-                os.chmod(self._tmp, _file_mode(self.path))
+                os.chmod(self._tmp, new_file_mode(self.path))
                 try:
                     os.replace(self._tmp, self.path)
                 except OSError as exc:
@@ -193,7 +193,7 @@ def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] 
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp, _file_mode(path))
+        os.chmod(tmp, new_file_mode(path))
         os.replace(tmp, path)
     except OSError as exc:
         raise InputError(f"cannot be written ({exc.strerror or type(exc).__name__})", path=path) from None
@@ -201,7 +201,7 @@ def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] 
         tmp.unlink(missing_ok=True)
 
 
-def _file_mode(path: Path) -> int:
+def new_file_mode(path: Path) -> int:
     """The mode of the output it replaces, else what a new file gets (mkstemp makes 0600)."""
     try:
         return path.stat().st_mode & 0o777

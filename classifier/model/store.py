@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import InputError
-from ..files.writing import write_text_atomic
+from ..files.writing import new_file_mode, write_text_atomic
 from .card import card_markdown, library_versions
 from .codebook import Codebook
 from .model import Model
@@ -123,6 +123,7 @@ def save_model(model: Model, out_dir: str | Path) -> Path:
     }
     try:
         joblib.dump(payload, tmp, compress=3)
+        os.chmod(tmp, new_file_mode(out_dir / MODEL_FILE))  # mkstemp makes 0600; a model is shared like any file
         os.replace(tmp, out_dir / MODEL_FILE)
     finally:
         tmp.unlink(missing_ok=True)
