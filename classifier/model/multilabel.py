@@ -71,7 +71,8 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y):
-        X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True, ensure_min_samples=2)
+        # float64 once here, or every one of the per-label fits converts its own copy.
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, multi_output=True, ensure_min_samples=2)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1 and not np.isin(y, (0, 1)).all():
             warnings.warn(

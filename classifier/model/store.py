@@ -221,8 +221,11 @@ def load_or_train_default(on_train: Callable[[str], None] | None = None, *, trus
     path = model_dir(None)
     if not (path / MODEL_FILE).exists():
         if on_train:
-            on_train(f"No default model in {path} yet; training it on the shipped data (once, about 20 s)...")
-        save_model(train(load_labelled(paths.shipped_data())), path)
+            on_train(
+                f"No default model in {path} yet; training it on the shipped data (once, about 20 s; "
+                "`classify train` also cross-validates it)..."
+            )
+        save_model(train(load_labelled(paths.shipped_data()), evaluate=False), path)
     return load_model(path, trust=trust)
 
 
