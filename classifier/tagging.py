@@ -184,10 +184,9 @@ def predict_file(
     with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv) as writer:
         for languages, proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
-            # Empty as the model sees it (a comment that says "None" is a comment).
-            empty = np.array([not t.strip() for t in texts], dtype=bool)
-            proba[empty] = 0.0
             decided, notes = model.decide(texts, proba)
+            # Empty as the model sees it (a comment that says "None" is a comment).
+            empty = np.array([note == predictions.NOTE_EMPTY for note in notes], dtype=bool)
             scores = parse_scores(frame[cols.score]) if cols.score else None
             _count(summary, frame, scores, languages, decided, empty, labels, cols)
             if long:

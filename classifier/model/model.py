@@ -81,9 +81,11 @@ class Model:
     def decide(self, texts: Sequence[str], proba: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """0/1 labels (n, k) and a note per comment; the only place labels are decided.
 
-        Empty and too-short comments get no label and a note saying why.
+        Empty and too-short comments get no label and a note saying why; the
+        probabilities of empty comments are set to 0 in place (there is nothing to judge).
         """
         notes = [unclassifiable_reason(t) for t in texts]
+        proba[[note == predictions.NOTE_EMPTY for note in notes]] = 0.0
         decided = self.pipeline[-1].decide(proba)
         decided[np.array([bool(n) for n in notes], dtype=bool)] = 0
         return decided, notes
@@ -95,7 +97,6 @@ class Model:
         """
         texts = clean_texts(texts)
         languages, proba = self.probabilities(texts, languages)
-        proba[[not t.strip() for t in texts]] = 0.0
         decided, _ = self.decide(texts, proba)
         return languages, proba, decided
 
@@ -117,7 +118,6 @@ class Model:
             frame = pd.DataFrame({column: list(data)})
         texts = clean_texts(frame[column].tolist())
         languages, proba = self.probabilities(texts)
-        proba[[not t.strip() for t in texts]] = 0.0
         decided, notes = self.decide(texts, proba)
         return predictions.wide(frame, languages, proba, decided, notes, self.labels, self.model_id)
 
