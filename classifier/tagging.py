@@ -73,7 +73,6 @@ class ChunkTagger:
     def __init__(self, model: Model, model_path: Path | None = None, jobs: int = 1, trust: bool = False):
         self.model = model
         self.jobs = jobs if model_path is not None else 1
-        self._pool = None
         self._model_path, self._trust = model_path, trust
 
     def tag(self, chunks: Iterator[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
@@ -148,9 +147,9 @@ def predict_file(
 ) -> FileSummary:
     """Tag every comment of a survey file and write the predictions file.
 
-    The output keeps every input column and row in order and adds `language`,
-    `labels`, `prob_<id>` per label, and `nps_score` / `nps_group` when there is
-    a score column. Nothing is written unless the whole file succeeds.
+    The output keeps every input column and row in order and adds the prediction
+    columns of `classifier.predictions` (wide, or long with `long=True`). Nothing is
+    written unless the whole file succeeds.
     """
     path = Path(path)
     table = open_table(path, sheet=sheet, chunk_rows=chunk_rows)

@@ -26,7 +26,6 @@ from ..nps import parse_scores
 from ..text.privacy import mask
 from . import drivers
 
-PERIODS = ("month", "week", "quarter")
 EXAMPLES_PER_CAUSE = 3
 
 
@@ -91,8 +90,8 @@ def analyze_file(
     df = table.read()
     if df.empty:
         raise InputError("has a header but no rows", path=path)
-    if period and period not in PERIODS:
-        raise InputError(f"unknown period {period!r}; use {', '.join(PERIODS)}")
+    if period and period not in drivers.PERIODS:
+        raise InputError(f"unknown period {period!r}; use {', '.join(drivers.PERIODS)}")
 
     predicted = not predictions.is_predictions(df.columns)
     text = require_column(table, text_col, "--text-col") if text_col else find_column(table.columns, "text", df)
