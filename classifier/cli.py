@@ -18,7 +18,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, printable
 
 app = typer.Typer(
     add_completion=False,
@@ -68,19 +68,46 @@ def main(
     """Code survey comments into root causes."""
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so it cleans up exactly as after Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _stop_on_signals() -> None:
+    """`kill` and a closed terminal behave like Ctrl-C: temporary files removed, workers stopped."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (the library used from a thread)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
+
+
 def friendly_errors(func):
-    """Bad input → one line on stderr and exit code 2; Ctrl-C → exit 130; never a traceback."""
+    """Bad input → one line on stderr and exit code 2; Ctrl-C, SIGTERM, SIGHUP → no output, exit 128+signal;
+    never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        _stop_on_signals()
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            err.print(_labelled("error:", "red", str(exc)), highlight=False, soft_wrap=True)
+            err.print(_labelled("error:", "red", printable(exc)), highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, _Stopped) else 2
             err.print("interrupted: no output was written")
-            raise typer.Exit(130) from None
+            raise typer.Exit(128 + signum) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -90,7 +117,7 @@ def friendly_errors(func):
                 _labelled(
                     "internal error:",
                     "red",
-                    f"{type(exc).__name__}: {exc} (set CLASSIFY_DEBUG=1 for details and please report it)",
+                    f"{type(exc).__name__}: {printable(exc)} (set CLASSIFY_DEBUG=1 for details and please report it)",
                 ),
                 highlight=False,
             )
@@ -178,9 +205,11 @@ def models() -> None:
 
     found = list_models()
     if not found:
-        console.print(f"No models in {models_home()} yet; `classify train` makes the default one.", highlight=False)
+        console.print(
+            f"No models in {printable(models_home())} yet; `classify train` makes the default one.", highlight=False
+        )
         return
-    table = RichTable(title=f"Models in {models_home()}", title_justify="left")
+    table = RichTable(title=f"Models in {printable(models_home())}", title_justify="left")
     for col in ("name", "labels", "training data", "created", "micro F1"):
         table.add_column(col, justify="right" if col in ("labels", "micro F1") else "left")
     for info in found:
@@ -230,43 +259,58 @@ def predict(
     ),
 ):
     """Tag every comment of survey exports with root causes and confidences."""
+    from .files.writing import OutputBatch
     from .model.store import get_model, model_dir
     from .tagging import FileSummary, default_jobs, input_files, plan_outputs, predict_file
 
-    paths = input_files(files)
+    paths, scans = input_files(files, sheet=sheet, text_col=text_col)
+    for scan in scans:
+        taken = ", ".join(printable(f.name) for f in scan.taken)
+        err.print(
+            f"{printable(scan.folder)}: {len(scan.taken)} survey file(s): {taken}", highlight=False, soft_wrap=True
+        )
+        for skipped, reason in scan.skipped:
+            err.print(f"  skipped {printable(skipped.name)}: {printable(reason)}", highlight=False, soft_wrap=True)
     plan = plan_outputs(paths, out=out, fmt=fmt, out_dir=out_dir, long=long, sheet=sheet)
     model = get_model(model_ref, trust=trust, on_train=_say_training)
     model_path = model_dir(model_ref)
     total = FileSummary(path=Path("."), out=Path("."))
-    for path, target in plan:
-        with _progress(path) as advance:
-            summary = predict_file(
-                model,
-                path,
-                out=target,
-                fmt=fmt,
-                text_col=text_col,
-                score_col=score_col,
-                id_col=id_col,
-                long=long,
-                redact=redact,
-                sheet=sheet,
-                jobs=jobs or default_jobs(),
-                model_path=model_path,
-                trust=trust,
-                protect=tuple(paths),
-                nordic_csv=nordic_csv,
-                on_progress=advance,
+    summaries = []
+    # All outputs or none: a failure in the last file leaves no output of the first.
+    with OutputBatch() as batch:
+        for path, target in plan:
+            with _progress(path) as advance:
+                summary = predict_file(
+                    model,
+                    path,
+                    out=target,
+                    fmt=fmt,
+                    text_col=text_col,
+                    score_col=score_col,
+                    id_col=id_col,
+                    long=long,
+                    redact=redact,
+                    sheet=sheet,
+                    jobs=jobs or default_jobs(),
+                    model_path=model_path,
+                    trust=trust,
+                    protect=tuple(paths),
+                    nordic_csv=nordic_csv,
+                    on_progress=advance,
+                    batch=batch,
+                )
+            cols = summary.columns
+            assert cols is not None
+            found = ", ".join(
+                f"{kind} column {getattr(cols, kind)!r}" + (" (found by its header)" if cols.found.get(kind) else "")
+                for kind in ("text", "score", "id")
+                if getattr(cols, kind)
             )
-        cols = summary.columns
-        assert cols is not None
-        found = ", ".join(
-            f"{kind} column {getattr(cols, kind)!r}" + (" (found by its header)" if cols.found.get(kind) else "")
-            for kind in ("text", "score", "id")
-            if getattr(cols, kind)
-        )
-        err.print(f"{path}: {found}", highlight=False)
-        console.print(f"Wrote {summary.out} ({summary.rows} rows, model {model.model_id})", highlight=False)
+            err.print(f"{printable(path)}: {printable(found)}", highlight=False)
+            summaries.append(summary)
+        batch.commit()
+    for summary in summaries:
+        console.print(f"Wrote {printable(summary.out)} ({summary.rows} rows, model {model.model_id})", highlight=False)
         total.add(summary)
     _print_summary(total, model, len(paths))
 
@@ -435,10 +479,10 @@ def drivers(
     _print_drivers(result, file)
     if out_file:
         write_driver_table(result, out_file, protect=(file,))
-        console.print(f"Wrote {out_file}", highlight=False)
+        console.print(f"Wrote {printable(out_file)}", highlight=False)
     if html:
         write_report(result, html, title, report_subtitle(result, file))
-        console.print(f"Wrote {html}", highlight=False)
+        console.print(f"Wrote {printable(html)}", highlight=False)
 
 
 def _print_drivers(result, file: Path) -> None:

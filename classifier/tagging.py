@@ -23,7 +23,7 @@ from . import predictions
 from .errors import InputError
 from .files.columns import Columns, resolve_columns
 from .files.reading import open_table
-from .files.writing import TableWriter, output_format, refuse_overwrite
+from .files.writing import OutputBatch, TableWriter, output_format, refuse_overwrite
 from .model.model import Model, clean_texts
 from .model.store import load_model
 from .nps import nps_group, nps_score, parse_scores
@@ -84,7 +84,7 @@ class ChunkTagger:
         if _fork_is_safe():
             # Workers inherit the loaded model: no reloading, and its memory pages stay shared.
             _WORKER_MODEL = self.model
-            pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("fork"))
+            pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("fork"), initializer=_init_worker)
         else:
             pool = ProcessPoolExecutor(
                 self.jobs,
@@ -92,7 +92,7 @@ class ChunkTagger:
                 initializer=_init_worker,
                 initargs=(str(self._model_path), self._trust),
             )
-        with pool:
+        try:
             # At most 2 chunks per worker in flight: results stay in order, memory stays flat.
             pending = []
             for texts in chunks:
@@ -101,6 +101,17 @@ class ChunkTagger:
                     yield pending.pop(0).result()
             for fut in pending:
                 yield fut.result()
+        except BaseException:
+            # Ctrl-C, SIGTERM or an error: stop the workers now rather than let them finish (or outlive us).
+            _terminate(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _fork_is_safe() -> bool:
@@ -113,9 +124,17 @@ def _fork_is_safe() -> bool:
 _WORKER_MODEL: Model | None = None
 
 
-def _init_worker(model_path: str, trust: bool) -> None:
+def _init_worker(model_path: str | None = None, trust: bool = False) -> None:
+    """A worker leaves Ctrl-C to the parent (which stops it) and dies quietly on SIGTERM/SIGHUP."""
+    import signal
+
     global _WORKER_MODEL
-    _WORKER_MODEL = load_model(model_path, trust=trust)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if model_path is not None:
+        _WORKER_MODEL = load_model(model_path, trust=trust)
 
 
 def _worker_tag(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -144,12 +163,14 @@ def predict_file(
     protect: tuple[Path, ...] = (),
     nordic_csv: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    batch: OutputBatch | None = None,
 ) -> FileSummary:
     """Tag every comment of a survey file and write the predictions file.
 
     The output keeps every input column and row in order and adds the prediction
     columns of `classifier.predictions` (wide, or long with `long=True`). Nothing is
-    written unless the whole file succeeds.
+    written unless the whole file succeeds; with `batch`, the output appears only when
+    the batch is committed (all files of a run, or none).
     """
     path = Path(path)
     table = open_table(path, sheet=sheet, chunk_rows=chunk_rows)
@@ -180,7 +201,7 @@ def predict_file(
             yield texts
 
     names = model.codebook.display_names("en")
-    with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv) as writer:
+    with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv, batch=batch) as writer:
         for languages, proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
             decided, notes = model.decide(texts, proba)
@@ -233,26 +254,71 @@ def _count(summary: FileSummary, frame, scores, languages, decided, empty, label
         summary.groups.update(nps_group(scores[valid]))
 
 
-def input_files(paths: list[Path]) -> list[Path]:
-    """The files to tag: each file given, and the table files inside each folder given."""
-    files = []
+SURVEY_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
+
+
+@dataclass
+class FolderScan:
+    """What a folder given as input held: the surveys taken and the files skipped, with why."""
+
+    folder: Path
+    taken: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def input_files(
+    paths: list[Path], *, sheet: str | None = None, text_col: str | None = None
+) -> tuple[list[Path], list[FolderScan]]:
+    """The files to tag: each file given, and the survey files inside each folder given.
+
+    A file named on the command line must be a survey (else the run stops before
+    anything is written). A file found in a folder that is not a survey table with
+    a comment column (a notes .txt, a .csv of something else) is skipped, and the
+    scan says so.
+    """
+    files: list[Path] = []
+    scans: list[FolderScan] = []
     for p in paths:
-        if p.is_dir():
-            found = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file()
-                and not f.name.startswith(".")
-                # .xls too: open_table then says to save it as .xlsx, not "no files"
-                and f.suffix.lower() in {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
-                and ".predictions" not in f.name
-            )
-            if not found:
-                raise InputError("has no survey files (.csv, .xlsx, .parquet)", path=p)
-            files += found
-        else:
+        if not p.is_dir():
             files.append(p)
-    return files
+            continue
+        scan = FolderScan(p)
+        candidates = sorted(
+            f
+            for f in p.iterdir()
+            if f.is_file()
+            and not f.name.startswith(".")
+            # .xls too: open_table then says to save it as .xlsx, not "no files"
+            and f.suffix.lower() in SURVEY_SUFFIXES
+            and ".predictions" not in f.name
+        )
+        for f in candidates:
+            reason = _not_a_survey(f, sheet, text_col)
+            if reason:
+                scan.skipped.append((f, reason))
+            else:
+                scan.taken.append(f)
+        if not scan.taken:
+            if len(scan.skipped) == 1:  # one file: its own message says best what is wrong
+                _, reason = scan.skipped[0]
+                raise InputError(reason, path=scan.skipped[0][0])
+            raise InputError("has no survey files (.csv, .xlsx, .parquet with a comment column)", path=p)
+        files += scan.taken
+        scans.append(scan)
+    return files, scans
+
+
+def _not_a_survey(path: Path, sheet: str | None, text_col: str | None) -> str:
+    """Why a file found in a folder cannot be tagged ("" when it can)."""
+    try:
+        table = open_table(path, sheet=sheet, chunk_rows=1000)
+        first = next(table.chunks(), None)
+        if first is None or first.empty:
+            return "has a header but no rows"
+        resolve_columns(table, first, text_col)
+    except InputError as exc:
+        return exc.message if exc.path == path else str(exc)
+    return ""
 
 
 def plan_outputs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -31,7 +32,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     Column names come from the input's header, so they are neutralised too.
     """
     out = df.copy()
-    out.columns = [neutralise_text(str(c)) for c in out.columns]
+    out.columns = _unique([neutralise_text(str(c)) for c in out.columns])
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
@@ -39,6 +40,29 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
             if mask.any():
                 out.loc[mask, col] = "'" + s[mask]
     return out
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names made distinct where neutralising made two equal (`=a` next to `'=a`): ` (2)`, ` (3)`, ..."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name} ({n})"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _nested_as_text(value):
+    """A list, dict or array cell (Parquet list/struct columns) as JSON text, which every format can hold."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple, dict, set)):
+        return json.dumps(list(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
+    return value
 
 
 def output_format(path: Path, fmt: str | None) -> str:
@@ -62,10 +86,19 @@ class TableWriter:
     `;` between fields and a decimal comma (0,93), instead of `,` and `0.93`.
     """
 
-    def __init__(self, path: str | Path, fmt: str, *, protect: tuple[Path, ...] = (), nordic_csv: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        *,
+        protect: tuple[Path, ...] = (),
+        nordic_csv: bool = False,
+        batch: OutputBatch | None = None,
+    ):
         self.path = Path(path)
         self.fmt = fmt
         self.nordic_csv = nordic_csv
+        self.batch = batch
         refuse_overwrite(self.path, protect)
         if self.path.is_dir():
             raise InputError("is a directory; give an output file name", path=self.path)
@@ -86,12 +119,19 @@ class TableWriter:
 
     def write(self, df: pd.DataFrame) -> None:
         assert self._tmp is not None, "use TableWriter as a context manager"
+        try:
+            self._write(df, self._tmp)
+        except OSError as exc:  # a full disk, a removed folder
+            raise _cannot_write(exc, self.path) from None
+        self.rows += len(df)
+
+    def _write(self, df: pd.DataFrame, tmp: Path) -> None:
         if self.fmt in ("csv", "xlsx"):
             df = neutralise_formulas(df)
         if self.fmt == "csv":
             first = not self._header_written
             df.to_csv(
-                self._tmp,
+                tmp,
                 mode="a",
                 header=first,
                 index=False,
@@ -102,13 +142,12 @@ class TableWriter:
             )
             self._header_written = True
         elif self.fmt == "jsonl":
-            with open(self._tmp, "a", encoding="utf-8") as fh:
+            with open(tmp, "a", encoding="utf-8") as fh:
                 df.to_json(fh, orient="records", lines=True, force_ascii=False)
         elif self.fmt == "parquet":
             self._write_parquet(df)
         elif self.fmt == "xlsx":
             self._write_xlsx(df)
-        self.rows += len(df)
 
     def _write_parquet(self, df: pd.DataFrame) -> None:
         import pyarrow as pa
@@ -140,15 +179,13 @@ class TableWriter:
                         self._write_xlsx(pd.DataFrame())
                     self._sink.save(self._tmp)
                 os.chmod(self._tmp, new_file_mode(self.path))
-                try:
-                    os.replace(self._tmp, self.path)
-                except OSError as exc:
-                    raise InputError(
-                        f"cannot be replaced ({exc.strerror or type(exc).__name__}); "
-                        "is it open in another program, such as Excel?",
-                        path=self.path,
-                    ) from None
+                if self.batch is not None:
+                    self.batch.stage(self._tmp, self.path)
+                else:
+                    _move_into_place(self._tmp, self.path)
                 self._tmp = None
+        except OSError as exc:
+            raise _cannot_write(exc, self.path) from None
         finally:
             if self._tmp is not None:
                 self._discard_sink()
@@ -169,6 +206,54 @@ class TableWriter:
             pass
 
 
+class OutputBatch:
+    """The outputs of one run, which appear together or not at all.
+
+    Writers given `batch=` leave their finished temporary files here; `commit()`
+    moves them all into place. Leaving the `with` block without committing (a later
+    input failed, Ctrl-C) removes them, so `classify predict good.csv bad.csv`
+    writes nothing when bad.csv fails.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def stage(self, tmp: Path, target: Path) -> None:
+        self._staged.append((tmp, target))
+
+    def commit(self) -> None:
+        staged, self._staged = self._staged, []
+        try:
+            while staged:
+                tmp, target = staged[0]
+                _move_into_place(tmp, target)
+                staged.pop(0)
+        finally:
+            self._staged = staged  # whatever could not be moved is removed on exit
+
+    def __enter__(self) -> OutputBatch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for tmp, _ in self._staged:
+            tmp.unlink(missing_ok=True)
+        self._staged = []
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(
+            f"cannot be replaced ({exc.strerror or type(exc).__name__}); is it open in another program, such as Excel?",
+            path=target,
+        ) from None
+
+
+def _cannot_write(exc: OSError, path: Path) -> InputError:
+    return InputError(f"cannot be written ({exc.strerror or type(exc).__name__}); nothing was written", path=path)
+
+
 def refuse_overwrite(target: str | Path, inputs) -> None:
     """InputError when `target` is one of the run's input files: outputs never replace inputs."""
     resolved = Path(target).resolve()
@@ -176,7 +261,9 @@ def refuse_overwrite(target: str | Path, inputs) -> None:
         raise InputError("refusing to write the output over an input file", path=target)
 
 
-def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] = ()) -> None:
+def write_text_atomic(
+    path: str | Path, text: str, *, protect: tuple[Path, ...] = (), batch: OutputBatch | None = None
+) -> None:
     """Write a text file (JSON, HTML, a model card) whole or not at all, never over an input.
 
     The temporary file gets a fresh, unguessable name in the target folder
@@ -194,11 +281,15 @@ def write_text_atomic(path: str | Path, text: str, *, protect: tuple[Path, ...] 
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, new_file_mode(path))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"cannot be written ({exc.strerror or type(exc).__name__})", path=path) from None
-    finally:
+        if batch is not None:
+            batch.stage(tmp, path)
+        else:
+            os.replace(tmp, path)
+    except BaseException as exc:  # a full disk, Ctrl-C: no temporary file is left behind
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(exc, path) from None
+        raise
 
 
 def new_file_mode(path: Path) -> int:
@@ -216,11 +307,14 @@ def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            out[col] = out[col].map(
+                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(_nested_as_text(v))
+            )
     return out
 
 
 def _excel_cell(value):
+    value = _nested_as_text(value)
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (np.integer,)):

@@ -422,7 +422,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
-        masked = [self._mask(t) for t in texts]
+        masked = [self._mask(t[:MAX_TEXT_CHARS]) for t in texts]
         families = [lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language else ["no"] * len(texts)
         out = np.empty(len(texts), dtype=object)
         for family in ("no", "sv", "en"):
@@ -470,6 +470,12 @@ class Preprocessor(BaseEstimator, TransformerMixin):
             return " ".join(w if keep else next(reduced) for w, keep in zip(words, whole))
 
         return normalise
+
+
+# The model reads the first 20,000 characters of a comment (a survey answer is rarely 2,000):
+# spaCy refuses texts over 1,000,000 and the masking regexes slow down on huge cells.
+# The output keeps the comment whole.
+MAX_TEXT_CHARS = 20_000
 
 
 def _texts_and_languages(X) -> tuple[list[str], list[str]]:
