@@ -254,7 +254,7 @@ def _count(summary: FileSummary, frame, scores, languages, decided, empty, label
         summary.groups.update(nps_group(scores[valid]))
 
 
-SURVEY_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
+SURVEY_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".jsonl", ".ndjson"}
 
 
 @dataclass

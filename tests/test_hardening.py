@@ -255,3 +255,30 @@ def test_sigterm_and_sighup_stop_a_run_like_ctrl_c(tmp_path, small_model_dir, si
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stor.csv"]
     time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the run"
+
+
+# --------------------------------------------------------------------------- planted symlinks
+
+
+@pytest.mark.parametrize("output", ["report.html", "drivers.json", "drivers.csv"])
+def test_a_symlink_planted_at_a_temporary_name_is_never_followed(tmp_path, small_model_dir, output):
+    survey = write_survey(tmp_path / "mars.csv", rows=30)
+    assert run("predict", survey, "--model", small_model_dir).exit_code == 0
+    tagged = tmp_path / "mars.predictions.csv"
+    before = tagged.read_bytes()
+    for name in (f".{output}.tmp", f"{output}.tmp", f".{output}.swp", f"~{output}"):
+        (tmp_path / name).symlink_to(tagged)
+    option = "--html" if output.endswith(".html") else "--out"
+    result = run("drivers", tagged, "--n-boot", 50, option, tmp_path / output)
+    assert result.exit_code == 0, result.output
+    assert tagged.read_bytes() == before
+    assert all((tmp_path / name).is_symlink() for name in (f".{output}.tmp", f"{output}.tmp"))
+
+
+def test_an_output_that_is_a_symlink_to_the_input_is_refused(tmp_path, small_model_dir):
+    survey = write_survey(tmp_path / "mars.csv", rows=30)
+    before = survey.read_bytes()
+    (tmp_path / "ut.csv").symlink_to(survey)
+    result = run("predict", survey, "--model", small_model_dir, "--out", tmp_path / "ut.csv")
+    assert result.exit_code == 2 and "over an input file" in result.output
+    assert survey.read_bytes() == before

@@ -1,4 +1,4 @@
-"""Reading survey files: CSV in any Nordic export's encoding and delimiter, Excel, Parquet.
+"""Reading survey files: CSV in any Nordic export's encoding and delimiter, Excel, Parquet, JSON Lines.
 
 Nordic survey exports come as CSV with `;`, `,` or tab, in UTF-8 (with or without
 BOM), UTF-16 ("Unicode text" from Excel) or Windows-1252, or as Excel and Parquet.
@@ -23,6 +23,7 @@ from ..errors import InputError
 CHUNK_ROWS = 50_000
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _SNIFF_BYTES = 256 * 1024
 
 
@@ -49,7 +50,7 @@ class Table:
     """
 
     path: Path
-    format: str  # "csv", "xlsx" or "parquet"
+    format: str  # "csv", "xlsx", "parquet" or "jsonl"
     columns: list[str]
     encoding: str | None = None
     delimiter: str | None = None
@@ -66,6 +67,8 @@ class Table:
     def chunks(self) -> Iterator[pd.DataFrame]:
         if self.format == "csv":
             raw = self._csv_chunks()
+        elif self.format == "jsonl":
+            raw = self._jsonl_chunks()
         elif self.format == "xlsx":
             raw = _split(self._read_excel(), self.chunk_rows)
         else:
@@ -145,6 +148,29 @@ class Table:
         except Exception as exc:
             raise InputError(f"is not a readable Parquet file ({type(exc).__name__})", path=self.path) from None
 
+    def _jsonl_chunks(self) -> Iterator[pd.DataFrame]:
+        # One JSON object per line (what `classify predict --format jsonl` writes); the keys of
+        # the first line are the columns. Values stay as written: no guessing of dates.
+        start = 0
+        try:
+            with pd.read_json(
+                self.path,
+                lines=True,
+                chunksize=self.chunk_rows,
+                dtype=False,
+                precise_float=True,
+                encoding="utf-8",
+            ) as reader:
+                for chunk in reader:
+                    extra = [c for c in chunk.columns if c not in self._names]
+                    if extra:
+                        row = start + int(np.argmax(chunk[extra[0]].notna().to_numpy())) + 1
+                        raise InputError(f"has a key {extra[0]!r} that the first line lacks", path=self.path, row=row)
+                    start += len(chunk)
+                    yield chunk.reindex(columns=self._names)
+        except ValueError as exc:
+            raise InputError(f"is not valid JSON Lines ({exc})", path=self.path) from None
+
     def _clean(self, chunk: pd.DataFrame, start: int) -> pd.DataFrame:
         """Name the columns, check and drop the ones without a header, number the rows."""
         chunk = chunk.copy()
@@ -208,6 +234,8 @@ def open_table(path: str | Path, *, sheet: str | None = None, chunk_rows: int = 
         table = _open_excel(path, sheet)
     elif head.startswith(b"PAR1") or suffix in PARQUET_SUFFIXES:
         table = _open_parquet(path)
+    elif suffix in JSONL_SUFFIXES or _looks_like_jsonl(head):
+        table = _open_jsonl(path, head)
     else:
         table = _open_csv(path, head)
     table.chunk_rows = chunk_rows
@@ -291,6 +319,25 @@ def _open_parquet(path: Path) -> Table:
     except Exception:
         raise InputError("is not a readable Parquet file", path=path) from None
     return Table(path=path, format="parquet", columns=list(names), header_rows=0, _names=list(names))
+
+
+def _looks_like_jsonl(head: bytes) -> bool:
+    first = head.removeprefix(codecs.BOM_UTF8).lstrip().split(b"\n", 1)[0].strip()
+    return first.startswith(b"{") and first.endswith(b"}")
+
+
+def _open_jsonl(path: Path, head: bytes) -> Table:
+    import json
+
+    first = head.removeprefix(codecs.BOM_UTF8).lstrip().split(b"\n", 1)[0]
+    try:
+        record = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise InputError("is not valid JSON Lines (its first line is not one JSON object)", path=path, row=1) from None
+    if not isinstance(record, dict):
+        raise InputError("is not valid JSON Lines (its first line is not one JSON object)", path=path, row=1)
+    names = [str(k) for k in record]
+    return Table(path=path, format="jsonl", columns=names, encoding="utf-8", header_rows=0, _names=names)
 
 
 def _table_from_rows(path: Path, fmt: str, rows: list[list[str]]) -> Table:
