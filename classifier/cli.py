@@ -165,6 +165,7 @@ def train(
         "needs the quality extra, slow), ... (see the README comparison).",
     ),
     folds: int = typer.Option(5, min=2, help="Cross-validation folds for the printed metrics."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines on stderr."),
 ):
     """Fit a model on labelled comments, print cross-validated metrics, save model + model card.
 
@@ -175,7 +176,9 @@ def train(
     from .model.metrics import format_report
     from .model.store import model_dir, new_model_name, save_model
     from .model.training import train as fit
+    from .model.training import training_steps
     from .paths import shipped_data
+    from .progress import Progress
 
     if out_dir is not None and name is not None:
         raise InputError("give --out or --name, not both")
@@ -188,7 +191,8 @@ def train(
         f"Training on {len(labelled)} comments from {labelled.source}, "
         f"{len(labelled.codebook.ids)} labels ({folds}-fold cross-validation first)..."
     )
-    model = fit(labelled, variant=variant, seed=seed, folds=folds)
+    with Progress("training", total=training_steps(True, folds), quiet=quiet, every=0, unit=" steps") as advance:
+        model = fit(labelled, variant=variant, seed=seed, folds=folds, on_progress=advance)
     save_model(model, target)
     console.print(format_report(model.card["metrics"], model.labels, title="Cross-validated metrics:"), highlight=False)
     console.print(
@@ -257,6 +261,7 @@ def predict(
     trust: bool = typer.Option(
         False, "--trust", help="Load a model file whose checksum does not match its manifest. Only for files you know."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines on stderr."),
 ):
     """Tag every comment of survey exports with root causes and confidences."""
     from .files.writing import OutputBatch
@@ -279,7 +284,7 @@ def predict(
     # All outputs or none: a failure in the last file leaves no output of the first.
     with OutputBatch() as batch:
         for path, target in plan:
-            with _progress(path) as advance:
+            with _tagging_progress(path, quiet) as advance:
                 summary = predict_file(
                     model,
                     path,
@@ -315,27 +320,15 @@ def predict(
     _print_summary(total, model, len(paths))
 
 
-class _progress:
-    """A progress bar on stderr for files over a few MB; nothing for small ones."""
+PROGRESS_MIN_BYTES = 5_000_000
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.bar = None
 
-    def __enter__(self):
-        from rich.progress import Progress
+def _tagging_progress(path: Path, quiet: bool):
+    """Progress for files over a few MB (a bar, or a line every 10 s in a log); small files finish first."""
+    from .progress import Progress
 
-        size = self.path.stat().st_size if self.path.is_file() else 0
-        if size < 5_000_000 or not err.is_terminal:
-            return lambda n: None
-        self.bar = Progress(console=err, transient=True)
-        self.bar.start()
-        task = self.bar.add_task(f"tagging {self.path.name}", total=None)
-        return lambda n: self.bar.advance(task, n)
-
-    def __exit__(self, *exc):
-        if self.bar:
-            self.bar.stop()
+    size = path.stat().st_size if path.is_file() else 0
+    return Progress(f"tagging {printable(path.name)}", quiet=quiet or size < PROGRESS_MIN_BYTES, unit=" rows")
 
 
 def _print_summary(total, model, n_files: int) -> None:
@@ -392,6 +385,7 @@ def evaluate(
     text_col: Optional[str] = typer.Option(None, help="Comment column of --data."),
     label_col: Optional[str] = typer.Option(None, help="Label column of --data."),
     trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines on stderr."),
 ):
     """Cross-validated metrics on the training data, or scores of a model on a labelled file."""
     from .model.dataset import load_labelled
@@ -399,17 +393,20 @@ def evaluate(
     from .model.store import get_model
     from .model.training import cross_validated_metrics
     from .paths import shipped_data
+    from .progress import Progress
 
     if data is not None:
         model = get_model(model_ref, trust=trust, on_train=_say_training)
         labelled = load_labelled(data, codebook=model.codebook, text_col=text_col, label_col=label_col)
-        report = evaluate_labelled(model, labelled)
+        with Progress("scoring", total=len(labelled), quiet=quiet, unit=" comments") as advance:
+            report = evaluate_labelled(model, labelled, on_progress=advance)
         labels = model.labels
         title = f"Scores of model {model.model_id} on {data} ({len(labelled)} comments):"
     else:
         labelled = load_labelled(train_data or shipped_data(), text_col=text_col, label_col=label_col)
         err.print(f"Cross-validating variant {variant!r} on {len(labelled)} comments ({folds} folds)...")
-        report = cross_validated_metrics(labelled, variant=variant, seed=seed, folds=folds)
+        with Progress("cross-validating", total=folds + 1, quiet=quiet, every=0, unit=" steps") as advance:
+            report = cross_validated_metrics(labelled, variant=variant, seed=seed, folds=folds, on_progress=advance)
         labels = labelled.codebook.ids
         title = f"Cross-validated metrics ({variant}, {folds} folds, seed {seed}):"
     console.print(format_report(report, labels, title=title), highlight=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold
@@ -11,7 +13,15 @@ from .model import check_codebook_match
 
 
 def cross_validate(
-    pipeline, Xp, Y: np.ndarray, data: LabelledData, languages: list[str], *, folds: int = 5, seed: int = 0
+    pipeline,
+    Xp,
+    Y: np.ndarray,
+    data: LabelledData,
+    languages: list[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> dict:
     """K-fold out-of-fold predictions of the pipeline after its preprocessing step.
 
@@ -27,6 +37,8 @@ def cross_validate(
         est = clone(pipeline[1:]).fit(Xp[train_idx], Y[train_idx])
         proba[test_idx] = est.predict_proba(Xp[test_idx])
         decided[test_idx] = est[-1].decide(proba[test_idx])
+        if on_progress:
+            on_progress(1)  # one fold done
     report = metrics(Y, decided, data.codebook.ids, data.languages or languages)
     report["method"] = f"{folds}-fold cross-validation (shuffled, seed {seed}) on the training data"
     return report
@@ -79,12 +91,23 @@ def _div(a, b) -> float:
     return float(a / b) if b else 0.0
 
 
-def evaluate_labelled(model, data: LabelledData) -> dict:
+EVALUATE_CHUNK = 2_000  # comments scored between two progress updates
+
+
+def evaluate_labelled(model, data: LabelledData, on_progress: Callable[[int], None] | None = None) -> dict:
     """Scores of a trained model on a labelled file (labels must be the model's)."""
     check_codebook_match(
         model, [lab for labs in data.labels for lab in labs], path=data.files[0] if data.files else None
     )
-    languages, _, decided = model.predict_arrays(data.texts)
+    languages: list[str] = []
+    parts = []
+    for start in range(0, len(data.texts), EVALUATE_CHUNK):
+        chunk_languages, _, chunk_decided = model.predict_arrays(data.texts[start : start + EVALUATE_CHUNK])
+        languages += chunk_languages
+        parts.append(chunk_decided)
+        if on_progress:
+            on_progress(len(chunk_languages))
+    decided = np.vstack(parts) if parts else np.zeros((0, len(model.labels)), dtype=np.int8)
     Y = data.indicator(model.labels)
     report = metrics(Y, decided, model.labels, data.languages or languages)
     report["method"] = f"scores on {len(data)} labelled comments"

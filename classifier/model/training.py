@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -26,15 +28,38 @@ def _prepared(data: LabelledData, variant: str, seed: int) -> tuple[Pipeline, li
 
 
 def cross_validated_metrics(
-    data: LabelledData, *, variant: str = DEFAULT_VARIANT, seed: int = 0, folds: int = 5
+    data: LabelledData,
+    *,
+    variant: str = DEFAULT_VARIANT,
+    seed: int = 0,
+    folds: int = 5,
+    on_progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Out-of-fold metrics of a variant on labelled data, without fitting a final model."""
+    """Out-of-fold metrics of a variant on labelled data, without fitting a final model.
+
+    `on_progress(1)` is called after the preprocessing and after each fold: `folds + 1` steps.
+    """
     pipeline, languages, Xp = _prepared(data, variant, seed)
-    return cross_validate(pipeline, Xp, data.indicator(), data, languages, folds=folds, seed=seed)
+    if on_progress:
+        on_progress(1)
+    return cross_validate(
+        pipeline, Xp, data.indicator(), data, languages, folds=folds, seed=seed, on_progress=on_progress
+    )
+
+
+def training_steps(evaluate: bool, folds: int) -> int:
+    """How many times `train` calls `on_progress`: preprocessing, each fold, the final fit."""
+    return 1 + (folds if evaluate else 0) + 1
 
 
 def train(
-    data: LabelledData, *, variant: str = DEFAULT_VARIANT, seed: int = 0, evaluate: bool = True, folds: int = 5
+    data: LabelledData,
+    *,
+    variant: str = DEFAULT_VARIANT,
+    seed: int = 0,
+    evaluate: bool = True,
+    folds: int = 5,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Model:
     """Fit a model on labelled data, with metrics for its card.
 
@@ -42,12 +67,20 @@ def train(
     work). Without it, the card gets the quick estimate from the out-of-fold predictions the
     classifier makes anyway to calibrate itself (its thresholds are tuned on those same
     predictions, so the estimate is slightly optimistic); `classify predict` trains the
-    default model on first use that way.
+    default model on first use that way. `on_progress(1)` follows each of
+    `training_steps(evaluate, folds)` steps.
     """
+    step = on_progress or (lambda n: None)
     pipeline, languages, Xp = _prepared(data, variant, seed)
+    step(1)
     Y = data.indicator()
-    report = cross_validate(pipeline, Xp, Y, data, languages, folds=folds, seed=seed) if evaluate else None
+    report = (
+        cross_validate(pipeline, Xp, Y, data, languages, folds=folds, seed=seed, on_progress=on_progress)
+        if evaluate
+        else None
+    )
     pipeline[1:].fit(Xp, Y)
+    step(1)
     if report is None:
         clf = pipeline[-1]
         report = metrics(Y, clf.decide(clf.oof_proba_), data.codebook.ids, data.languages or languages)
