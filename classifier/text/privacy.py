@@ -279,14 +279,17 @@ _SE_ACCOUNT = re.compile(  # 8327-9, 94 125 601-8 / 6000-418273642
     + r"(?P<clearing>[1-9]\d{3}(?:-\d(?=[, ])|\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)"
     + _E
 )
-_CARD = re.compile(_DL + r"(?:\d{4}(?:[ .-]?\d{4}){2}[ .-]?\d{1,7}|\d{4}[ .-]?\d{6}[ .-]?\d{5})" + _E)
+# groups of four with one separator throughout (not "23012012-19900210", two dates), or Amex 4-6-5
+_CARD = re.compile(_DL + r"(?:\d{4}(?P<sep>[ .-]?)\d{4}(?P=sep)\d{4}(?P=sep)\d{1,7}|\d{4}[ .-]?\d{6}[ .-]?\d{5})" + _E)
 
 # Phone numbers, by their form only (8 digits in Norway, 8-10 with the leading 0 in Sweden).
 _PHONE_FORMS = (
     r"(?:"
     r"(?:\+|00|\(\+)47\)?[ -]?(?:\d[ .-]?){7}\d"  # +47 912 34 567, (+47) 912 34 567
     r"|(?:\+|00|\(\+)46\)?[ -]?(?:\(0\)[ -]?)?[1-9](?:[ .-]?\d){6,8}"  # +46 70-123 45 67
-    r"|0[1-9]\d{0,2}[ .-]?\d{2,3}(?:[ .-]?\d{2,3}){1,3}"  # 070-123 45 67, 08-123 456 78
+    # 070-123 45 67, 08-123 456 78, 070 123-45-67 (one separator after the area code), 070.123.45.67
+    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?P<sepse>[ -]?)\d{2,3}(?:(?P=sepse)\d{2,3}){0,2}"
+    r"|0[1-9]\d{0,2}\.\d{2,3}(?:\.\d{2,3}){1,3}"
     # 912 34 567, 912.34.567, 91 23 45 67, 91-23-45-67 (one separator throughout), 9123 4567
     r"|[2-9]\d{2}(?P<sep323>[ .-]?)\d{2}(?P=sep323)\d{3}"
     r"|[2-9]\d(?P<sep2222>[ .-]?)\d{2}(?P=sep2222)\d{2}(?P=sep2222)\d{2}"
@@ -305,38 +308,40 @@ _FILLER = r"(?i:\s*(?:[:#=.(]|nr\.?(?=\d)|(?:nr|no|nummer|id|mitt|min|mi|vårt|v
 
 
 def _keywords(*words: str) -> str:
+    # "nummer" stands for its inflections too: "saksnumre", "personnumret", "ärendenumren"
+    words = tuple(w.replace("nummer", "num(?:mer|re|ret)") for w in words)
     return r"(?i:\b(?:" + "|".join(words) + r")" + _SUFFIX + r")(?![^\W\d])"  # a digit may follow
 
 
 _CASE_WORDS = _keywords(
-    r"\w*saks?(?:nummer|numre|nr|\.nr|-nr|-nummer)?",
-    r"\w*sags?(?:nummer|numre|nr)?",
-    r"\w*ärende(?:nummer|numre|nr|-nr)?",
-    r"\w*arende(?:nummer|numre|nr)?",
-    r"referanse(?:nummer|numre|nr)?",
-    r"referens(?:nummer|numre|nr)?",
+    r"\w*saks?(?:nummer|nr|\.nr|-nr|-nummer)?",
+    r"\w*sags?(?:nummer|nr)?",
+    r"\w*ärende(?:nummer|nr|-nr)?",
+    r"\w*arende(?:nummer|nr)?",
+    r"referanse(?:nummer|nr)?",
+    r"referens(?:nummer|nr)?",
     r"ref",
-    r"kunde(?:nummer|numre|nr|-nr|-id|id)",
-    r"kund(?:nummer|numre|nr|-nr|id)",
+    r"kunde(?:nummer|nr|-nr|-id|id)",
+    r"kund(?:nummer|nr|-nr|id)",
     r"customer(?: number| no| id)?",
-    r"faktura(?:nummer|numre|nr|-nr)",
+    r"faktura(?:nummer|nr|-nr)",
     r"invoice(?: number| no)?",
-    r"ordre(?:nummer|numre|nr|-nr)",
-    r"order(?:nummer|numre|nr|-nr| number| no)?",
-    r"bestillings(?:nummer|numre|nr)",
-    r"beställnings(?:nummer|numre|nr)",
-    r"avtale(?:nummer|numre|nr|-nr)",
-    r"avtals(?:nummer|numre|nr|-nr)",
-    r"kontrakts?(?:nummer|numre|nr)",
-    r"ocr(?:-?nummer|-?numre|-?nr)?",
-    r"kid(?:-?nummer|-?numre|-?nr)?",
-    r"polise(?:nummer|numre|nr)",
-    r"polis(?:nummer|numre|nr)",
-    r"forsikrings(?:nummer|numre|nr)",
-    r"försäkrings(?:nummer|numre|nr)",
-    r"skade(?:nummer|numre|nr)",
-    r"medlems(?:nummer|numre|nr)",
-    r"låne?(?:nummer|numre|nr)",
+    r"ordre(?:nummer|nr|-nr)",
+    r"order(?:nummer|nr|-nr| number| no)?",
+    r"bestillings(?:nummer|nr)",
+    r"beställnings(?:nummer|nr)",
+    r"avtale(?:nummer|nr|-nr)",
+    r"avtals(?:nummer|nr|-nr)",
+    r"kontrakts?(?:nummer|nr)",
+    r"ocr(?:-?nummer|-?nr)?",
+    r"kid(?:-?nummer|-?nr)?",
+    r"polise(?:nummer|nr)",
+    r"polis(?:nummer|nr)",
+    r"forsikrings(?:nummer|nr)",
+    r"försäkrings(?:nummer|nr)",
+    r"skade(?:nummer|nr)",
+    r"medlems(?:nummer|nr)",
+    r"låne?(?:nummer|nr)",
     r"ticket",
     # the bare noun, as the order number is usually written: "ordre 10455781", "beställning 4521987"
     r"ordre",
@@ -344,14 +349,14 @@ _CASE_WORDS = _keywords(
     r"beställning",
     r"faktura",
     r"case",
-    r"reklamasjons(?:nummer|numre|nr)",
-    r"henvendelses(?:nummer|numre|nr)",
+    r"reklamasjons(?:nummer|nr)",
+    r"henvendelses(?:nummer|nr)",
     # a plain noun counts when "nr"/"nummer" follows it: "kunde nr 4410938", "faktura nr. 100234"
     r"(?:kunde|kund|faktura|ordre|order|bestilling|beställning|avtale|avtal|medlem|polise|polis|skade"
     r"|lån|kontrakt|henvendelse|reklamasjon)(?=\.?\s*-?(?:nr|nummer|no)\b)",
 )
 _ACCOUNT_WORDS = _keywords(
-    r"\w*konto(?:nummer|numre|nr|-nr)?",
+    r"\w*konto(?:nummer|nr|-nr)?",
     r"clearing(?:nummer|nr)?",
     r"account(?: number| no)?",
     r"bank account",
@@ -450,7 +455,8 @@ _UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek|kl)\.?\s*$")  # "kr 3.450", "kl 
 _DIGIT_AFTER, _DIGIT_BEFORE = re.compile(r"[ .-]\d"), re.compile(r"\d[ .-]$")
 _DATE_LIKE = re.compile(r"(\d{1,4})[-/. ](\d{1,2})(?:[-/. ](\d{2,4}))?")
 _MONTH_YEAR = re.compile(r"(?:(\d{1,2})[-/.](\d{4})|(\d{4})[-/.](\d{1,2}))")  # 03/2024, 2024-03
-_THOUSANDS = re.compile(r"\d{1,3}(?: \d{3})+")  # 12 500, 250 000: an amount
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?: \d{3})+")  # 12 500, 1 250 000: an amount
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d[-/](?:(?:19|20)\d\d|\d\d)")  # 2019-2023, 2023/24
 # Opening hours and time ranges: 0800-1600, 08.00-16.00, 8:30-15:30
 _TIME_RANGE = re.compile(r"(\d{1,2})[.:]?(\d{2})-(\d{1,2})[.:]?(\d{2})")
 _COMPACT_DATE = re.compile(r"\d{8}")  # 15032024, 20240301
@@ -461,7 +467,7 @@ _COMPACT_DATE = re.compile(r"\d{8}")  # 15032024, 20240301
 _THREE_DIGITS = re.compile(r"\d[\s./-]?\d[\s./-]?\d")
 _DOT_DOMAIN = re.compile(rf"\.(?i:{_TLDS})\b")
 _SPACED_DOT_DOMAIN = re.compile(rf" \. (?i:{_TLDS})\b")
-_WORD_DOT_DOMAIN = re.compile(rf"[dDpP](?i:ot|unktum|unkt|rikk)[)\]]?\s+(?i:{_TLDS})\b")
+_WORD_DOT_DOMAIN = re.compile(rf"[dDpP](?i:ot|unktum|unkt|rikk)[)\]]?\s*(?i:{_TLDS})\b")
 
 
 def _maybe_identifier(text: str) -> bool:
@@ -641,12 +647,12 @@ def _is_quantity(text: str, start: int, end: int) -> bool:
     if _UNIT_AFTER.match(text, end) or _UNIT_BEFORE.search(text, max(0, start - 6), start):
         return True
     number = text[start:end]
-    if _THOUSANDS.fullmatch(number) and len(number) <= 7:  # up to "999 999"; longer groupings may be IDs
-        return True
-    return _is_date(number)
+    return bool(_THOUSANDS.fullmatch(number)) or _is_date(number)
 
 
 def _is_date(number: str) -> bool:
+    if _YEAR_RANGE.fullmatch(number):
+        return True
     if m := _MONTH_YEAR.fullmatch(number):
         month, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         return 1 <= int(month) <= 12 and 1900 <= int(year) <= 2100
