@@ -4,7 +4,8 @@ Masking runs before anything is learnt or written, so no model vocabulary and no
 report ever holds an identifier. What is found, and how (docs/privacy.md has the
 details and the measured precision and recall):
 
-* e-mail addresses, by their form;
+* e-mail addresses, by their form, also spaced ("kari . moen @ gmail . com"),
+  fullwidth ("kari＠gmail.com") or spelled out ("kari at gmail dot com", "(at)");
 * Norwegian fødselsnummer and D-numbers (both mod-11 check digits and a real
   date), Swedish personnummer and samordningsnummer (Luhn and a real date, 10 or
   12 digits, with or without `-`/`+`);
@@ -14,8 +15,14 @@ details and the measured precision and recall):
 * case and reference numbers, by the word in front of them ("saksnr",
   "ärendenummer", "kundenr", "OCR", "KID", ...).
 
+The text is matched in a normalised form (no-break and thin spaces as spaces, en
+and em dashes as "-", fullwidth characters as ASCII, "070 - 123" as "070-123"),
+and what is found is mapped back onto the original characters, so the mask covers
+every digit however the number was typed.
+
 Look-alike numbers stay: an amount, a date, a time or a count has no valid check
-digits, or the wrong form, or "kr"/"%" behind it. After an explicit word
+digits, or the wrong form, or "kr"/"%" behind it; opening hours ("0800-1600") and
+compact dates ("15032024") are not phone numbers. After an explicit word
 ("fødselsnummer", "kontonummer", "tlf", ...) a number of the right form is masked
 as that type even when a check digit is off, since a mistyped identifier still
 identifies.
