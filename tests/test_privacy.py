@@ -571,6 +571,8 @@ NBSP, THIN, NNBSP, ZWSP = "\u00a0", "\u2009", "\u202f", "\u200b"
         ("Min mejl är jonas punkt berg snabel-a icloud punkt com", "Min mejl är <email>"),
         ("Skriv til ola[at]firma[dot]no", "Skriv til <email>"),
         ("Skriv til ola at gmail.com i stedet", "Skriv til <email> i stedet"),
+        ("Svar til ola.nordmann(@)gmail.com", "Svar til <email>"),
+        ("Svar til ola@gmail. com, takk", "Svar til <email>, takk"),
         # lowercase IBAN, cards grouped with dots
         ("IBAN-en no65 8864 2300 487 ble avvist", "IBAN-en <account> ble avvist"),
         ("Till se45 5000 0000 0583 9825 7466, tack", "Till <account>, tack"),
@@ -580,6 +582,7 @@ NBSP, THIN, NNBSP, ZWSP = "\u00a0", "\u2009", "\u202f", "\u200b"
         ("Beställning 4521987 kom aldrig", "Beställning <case> kom aldrig"),
         ("Min order 774512 er borte", "Min order <case> er borte"),
         ("ordre NO-2033871 var forsinket", "ordre <case> var forsinket"),
+        ("Sporingsnummer 70712345678901234 virker ikke", "Sporingsnummer <case> virker ikke"),
         ("Tre saksnumre: 23-118842, 23-120017 og 24-000391.", "Tre saksnumre: <case>, <case> og <case>."),
         # a date of birth with dots in a fødselsnummer; a bank's name before an account
         ("Fødselsnr. 04.06.72 36209 står i brevet", "Fødselsnr. <fnr> står i brevet"),

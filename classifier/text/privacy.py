@@ -242,11 +242,11 @@ _E = r"(?![\w]|[.,-]\d)"
 _TLDS = r"(?:com|no|se|net|org|nu|dk|fi|is|de|eu|uk|io|info|biz|co|me|online)"
 _DOT_WORD = r"(?:dot|punkt|punktum|prikk)"
 _AT_WORD = r"(?:at|snabel-?a|krøllalfa)"
-_DOT = rf"(?:\.| \. |\s*[(\[]{_DOT_WORD}[)\]]\s*|\s+{_DOT_WORD}\s+)"
+_DOT = rf"(?:\.| \. |\s*[(\[{{<] ?(?:{_DOT_WORD}|\.) ?[)\]}}>]\s*|\s+{_DOT_WORD}\s+)"
 _EMAIL = re.compile(
     rf"(?i)(?<![\w.+-])(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)"
-    rf"(?P<at> {{0,2}}@ {{0,2}}|\s*[(\[](?:{_AT_WORD}|a)[)\]]\s*|\s+{_AT_WORD}\s+)"
-    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:\.[a-z]{{2,}}|{_DOT}{_TLDS})\b"
+    rf"(?P<at> {{0,2}}@ {{0,2}}|\s*[(\[{{<] ?(?:{_AT_WORD}|a|@) ?[)\]}}>]\s*|\s+{_AT_WORD}\s+)"
+    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:\.[a-z]{{2,}}|{_DOT}{_TLDS}| ?\. ?{_TLDS})\b"
 )
 # Norwegian "at" means "that": "jeg synes at finn.no er bedre" is no address. These
 # words stand before "at" in a sentence; a name before "at" in an address does not.
@@ -358,6 +358,15 @@ _CASE_WORDS = _keywords(
     r"case",
     r"reklamasjons(?:nummer|nr)",
     r"henvendelses(?:nummer|nr)",
+    r"retur(?:nummer|nr|-nr)",
+    r"best\.?nr",
+    # parcels: "sporingsnummer", "kollinummer", "spårningsnummer", "tracking number"
+    r"sporings(?:nummer|nr)",
+    r"sendings(?:nummer|nr)",
+    r"spårnings(?:nummer|nr)",
+    r"försändelse(?:nummer|nr)",
+    r"kolli(?:nummer|nr|-id)",
+    r"tracking(?: number| no| id)?",
     # a plain noun counts when "nr"/"nummer" follows it: "kunde nr 4410938", "faktura nr. 100234"
     r"(?:kunde|kund|faktura|ordre|order|bestilling|beställning|avtale|avtal|medlem|polise|polis|skade"
     r"|lån|kontrakt|henvendelse|reklamasjon)(?=\.?\s*-?(?:nr|nummer|no)\b)",
@@ -474,7 +483,7 @@ _COMPACT_DATE = re.compile(r"\d{8}")  # 15032024, 20240301
 _THREE_DIGITS = re.compile(r"\d[\s./-]?\d[\s./-]?\d")
 _DOT_DOMAIN = re.compile(rf"\.(?i:{_TLDS})\b")
 _SPACED_DOT_DOMAIN = re.compile(rf" \. (?i:{_TLDS})\b")
-_WORD_DOT_DOMAIN = re.compile(rf"[dDpP](?i:ot|unktum|unkt|rikk)[)\]]?\s*(?i:{_TLDS})\b")
+_WORD_DOT_DOMAIN = re.compile(rf"(?:[dDpP](?i:ot|unktum|unkt|rikk) ?|\. ?[)\]}}>])[)\]}}>]?\s*(?i:{_TLDS})\b")
 
 
 def _maybe_identifier(text: str) -> bool:
