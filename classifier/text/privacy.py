@@ -255,7 +255,9 @@ _AT_MEANS_THAT_WORDS = (
     "gjorde slik så for fordi etter uten ved med på om til enn og men er var mente lovet lovte oppdaget merket "
     "forstår skjønner føler beskjed klar glad lei sikker mulig viktig rart synd dumt greit bra hevder påstår "
     "opplyste opplyser informerte ser hørte fikk bekreftet bekrefter sikre sørg passe tenkte tenker kan skal "
-    "vil må bør det dette look looked is was are am be been"
+    "vil må bør det dette står sto stod nevnte nevner svarte svarer forklarte forklarer glemte antar regner husker "
+    "påsto påstod melder meldte sjekket varslet tydelig klart sant riktig feil sikkert viste vist fant finner "
+    "inntrykk følelse look looked is was are am be been"
 )
 _AT_MEANS_THAT = frozenset(_AT_MEANS_THAT_WORDS.split())
 _IBAN_START = re.compile(r"\b([A-Za-z]{2})\d{2}(?=[ -]?[A-Za-z0-9])")  # "no55 8601 4233 107" too
@@ -447,7 +449,7 @@ _PHONE_WORDS = _keywords(
     r"nåes\s+på",
 )
 
-_CASE_NUMBER = r"[A-Z]{0,4}-?\d[\dA-Z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
+_CASE_NUMBER = r"[A-Za-z]{0,4}-?\d[\dA-Za-z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
 _CASE = re.compile(_CASE_WORDS + _FILLER + r"(" + _CASE_NUMBER + r")")
 _CASE_MORE = re.compile(r"\s*(?:,|&|/|\+|\bog\b|\boch\b|\band\b)\s*(" + _CASE_NUMBER + r")")
 _CONTEXT_ACCOUNT = re.compile(  # any grouping of 7-18 digits
