@@ -485,7 +485,8 @@ _COMPACT_DATE = re.compile(r"\d{8}")  # 15032024, 20240301
 _THREE_DIGITS = re.compile(r"\d[\s./-]?\d[\s./-]?\d")
 _DOT_DOMAIN = re.compile(rf"\.(?i:{_TLDS})\b")
 _SPACED_DOT_DOMAIN = re.compile(rf" \. (?i:{_TLDS})\b")
-_WORD_DOT_DOMAIN = re.compile(rf"(?:[dDpP](?i:ot|unktum|unkt|rikk) ?|\. ?[)\]}}>])[)\]}}>]?\s*(?i:{_TLDS})\b")
+_WORD_DOT_DOMAIN = re.compile(rf"[dDpP](?i:ot|unktum|unkt|rikk) ?[)\]}}>]?\s*(?i:{_TLDS})\b")
+_BRACKET_DOT_DOMAIN = re.compile(rf"\. ?[)\]}}>]\s*(?i:{_TLDS})\b")
 
 
 def _maybe_identifier(text: str) -> bool:
@@ -498,6 +499,7 @@ def _maybe_email(text: str) -> bool:
         or bool(_DOT_DOMAIN.search(text))
         or (" . " in text and bool(_SPACED_DOT_DOMAIN.search(text)))
         or bool(_WORD_DOT_DOMAIN.search(text))
+        or bool(_BRACKET_DOT_DOMAIN.search(text))
     )
 
 
