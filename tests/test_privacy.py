@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import pickletools
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -354,8 +355,9 @@ def test_pathological_inputs_finish_and_mask_nothing_that_is_not_an_identifier()
 
 
 # Measured with `python scripts/eval_privacy.py --data <file>` (docs/privacy.md):
-# precision and recall 1.000 on both files. The floors leave a small margin.
-@pytest.mark.parametrize("name", ["privacy_eval.csv", "privacy_eval_extra.csv"])
+# precision and recall 1.000 on all three files (on privacy_eval_v2.csv after the rules
+# for typed forms were written against it). The floors leave a small margin.
+@pytest.mark.parametrize("name", ["privacy_eval.csv", "privacy_eval_extra.csv", "privacy_eval_v2.csv"])
 def test_precision_and_recall_on_labelled_set(name):
     path = DATA / name
     if not path.exists():
@@ -513,3 +515,245 @@ def test_without_masking_the_planted_letters_would_reach_the_features():
     assert all("qzx" in t for t in unmasked)
     masked = Preprocessor().transform(texts)
     assert not any("qzx" in t for t in masked)
+
+
+# --------------------------------------------------------------------------- forms people type
+# Issue "personal data in forms the rules do not know": the same identifiers as they
+# arrive from phones, word processors and people dodging spam filters. The masked
+# comment is what a user of `--redact`, the report and the model sees.
+
+NBSP, THIN, NNBSP, ZWSP = "\u00a0", "\u2009", "\u202f", "\u200b"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # no-break, thin and narrow no-break spaces as separators
+        (f"Mobil: 070{NBSP}412{NBSP}88{NBSP}31 – ring etter jobb", "Mobil: <phone> – ring etter jobb"),
+        (f"Mobil: +47{NBSP}918{NBSP}72{NBSP}455", "Mobil: <phone>"),
+        (f"Kortet 4141{THIN}7075{THIN}3645{THIN}5688 ble belastet", "Kortet <card> ble belastet"),
+        (f"Faren min (fnr 040672{NNBSP}36209) døde i fjor", "Faren min (fnr <fnr>) døde i fjor"),
+        (f"Kontonummer 9397{NBSP}61{NBSP}58464, takk", "Kontonummer <account>, takk"),
+        (f"Ordrenummer 7001{NBSP}2345{NBSP}67 kom aldri", "Ordrenummer <case> kom aldri"),
+        # en and em dashes, minus signs
+        ("Fødselsnummer 040672–36209 står på brevet", "Fødselsnummer <fnr> står på brevet"),
+        ("Lønna går inn på 9397—61—58464", "Lønna går inn på <account>"),
+        ("Kortnr 4518–8447–2940–5579 ble misbrukt", "Kortnr <card> ble misbrukt"),
+        ("Jag angav 901018\u22129620 men fick fel brev", "Jag angav <pnr> men fick fel brev"),
+        ("Ring mig på 072–556 91 03", "Ring mig på <phone>"),
+        ("Saksnummer 24–11873 ligger hos dere", "Saksnummer <case> ligger hos dere"),
+        # a 12-digit personnummer with spaces around the dash
+        ("Personnummer 19860825 - 8912 är fel", "Personnummer <pnr> är fel"),
+        (f"personnr 19770808{NBSP}–{NBSP}1026, ring mig", "personnr <pnr>, ring mig"),
+        # glued to the word in front
+        ("fnr21029621435 ble lest opp høyt", "fnr<fnr> ble lest opp høyt"),
+        ("pnr9010189620 stod på kuvertet", "pnr<pnr> stod på kuvertet"),
+        ("tlf47382916 hele dagen", "tlf<phone> hele dagen"),
+        ("Tlf+4791872455", "Tlf<phone>"),
+        ("kontonr50604541465 er riktig", "kontonr<account> er riktig"),
+        ("Ordrenr.5520193 mangler", "Ordrenr.<case> mangler"),
+        ("kort4141707536455688 ble sperret", "kort<card> ble sperret"),
+        # phones grouped with dots or dashes, or with spaces around the area code's dash
+        ("Ring meg på 482.19.377", "Ring meg på <phone>"),
+        ("Nummeret mitt er 93-12-84-55", "Nummeret mitt er <phone>"),
+        ("Nr. mitt er 975-12-304.", "Nr. mitt er <phone>."),
+        ("Ring mig hellre på 070 - 482 19 55", "Ring mig hellre på <phone>"),
+        ("Ring 070.123.45.67 efter fem", "Ring <phone> efter fem"),
+        ("Ring (+47) 918 72 455", "Ring <phone>"),
+        ("tlf 9123-4567 etter kl 16", "tlf <phone> etter kl 16"),
+        (f"tlf 912{ZWSP}34{ZWSP}567", "tlf <phone>"),  # invisible zero-width spaces
+        ("Ny mobil: ０７０-１２３ ４５ ６７", "Ny mobil: <phone>"),  # fullwidth digits
+        # e-mail addresses with a spaced or fullwidth "@", or written with words
+        ("Fra trond.eriksen @ gmail.com fikk jeg svar", "Fra <email> fikk jeg svar"),
+        ("Mailen min er kristin . lie @ gmail . com – takk", "Mailen min er <email> – takk"),
+        ("Kontakt meg på kari.moen＠hotmail.no, takk", "Kontakt meg på <email>, takk"),
+        ("geir dot solheim at gmail dot com er riktig", "<email> er riktig"),
+        ("Min mejl är jonas punkt berg snabel-a icloud punkt com", "Min mejl är <email>"),
+        ("Skriv til ola[at]firma[dot]no", "Skriv til <email>"),
+        ("Skriv til ola at gmail.com i stedet", "Skriv til <email> i stedet"),
+        ("Svar til ola.nordmann(@)gmail.com", "Svar til <email>"),
+        ("Svar til ola@gmail. com, takk", "Svar til <email>, takk"),
+        # lowercase IBAN, cards grouped with dots
+        ("IBAN-en no65 8864 2300 487 ble avvist", "IBAN-en <account> ble avvist"),
+        ("Till se45 5000 0000 0583 9825 7466, tack", "Till <account>, tack"),
+        ("Kortet 5169.8716.8976.8463 spärrades", "Kortet <card> spärrades"),
+        # order numbers after the bare noun, and plural words before a list
+        ("Ordre 10455781 ble levert feil", "Ordre <case> ble levert feil"),
+        ("Beställning 4521987 kom aldrig", "Beställning <case> kom aldrig"),
+        ("Min order 774512 er borte", "Min order <case> er borte"),
+        ("ordre NO-2033871 var forsinket", "ordre <case> var forsinket"),
+        ("Sporingsnummer 70712345678901234 virker ikke", "Sporingsnummer <case> virker ikke"),
+        ("Tre saksnumre: 23-118842, 23-120017 og 24-000391.", "Tre saksnumre: <case>, <case> og <case>."),
+        # a date of birth with dots in a fødselsnummer; a bank's name before an account
+        ("Fødselsnr. 04.06.72 36209 står i brevet", "Fødselsnr. <fnr> står i brevet"),
+        ("Återbetalning till Handelsbanken 6123-412 887 301", "Återbetalning till Handelsbanken <account>"),
+    ],
+)
+def test_typed_forms_are_masked(text, expected):
+    assert mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kundeservice er bare åpen 0800-1600, det passer dårlig",
+        "Åpningstider kl 0830–1530 på hverdager",
+        "Öppet 08.00 – 16.00 och ingen svarar efter 1630",
+        "Telefontid 0900 - 1500",
+        "Brevet var datert 15032024 og fristen 01042024",
+        "Jeg ble belastet fra 20240301",
+        "Avtalen gjaldt 01.01.2023 - 31.12.2023",
+        "Fra 2019 – 2023 var jeg kunde",
+        "Fakturaen var på 12 500 – 15 000 kr",
+        "Bestilling 12 500 ble trukket to ganger",
+        "Faktura for 03/2024 og 2024-04 kom samtidig",
+        "Ordre på 12 varer, 3 manglet",
+        "postnummer 0150 Oslo",
+        "Skickat till 114 55 Stockholm",
+        "Renten steg til 4,5 % – igjen",
+        "Leveringen tok 10–15 dager",
+        "Jeg synes at finn.no er bedre",
+        "Gå inn på nav.no og se punkt 3",
+    ],
+)
+def test_typed_look_alikes_stay(text):
+    assert mask(text) == text
+
+
+def test_spans_point_at_the_original_characters():
+    text = f"Ring 070{NBSP}-{NBSP}482 19 55 eller skriv kari.moen＠hotmail.no"
+    spans = find(text)
+    assert [(s.kind, s.text) for s in spans] == [
+        ("phone", f"070{NBSP}-{NBSP}482 19 55"),
+        ("email", "kari.moen＠hotmail.no"),
+    ]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_two_numbers_around_a_spaced_dash_stay_two_numbers():
+    assert kinds("Ring 915 62 408 - eller 482 71 953") == ["phone", "phone"]
+    assert mask("tlf 91562408 - 48271953") == "tlf <phone> - <phone>"
+
+
+def test_a_personnummer_after_an_account_word_is_a_personnummer():
+    assert kinds("personnummer och kontonummer: 198608258912") == ["pnr"]
+
+
+# Planted in the typed forms, each twice, and trained with the number placeholders
+# off ("word+char-numbers"), so a digit the masker missed would reach the features.
+TYPED = {
+    "fnr_nbsp": f"040672{NBSP}36209",
+    "fnr_glued": "fnr21029621435",
+    "fnr_dash": "201075–31530",
+    "pnr_spaced_dash": "19860825 - 8912",
+    "pnr_em_dash": "197708081026"[:8] + "—" + "197708081026"[8:],
+    "phone_dots": "482.19.377",
+    "phone_dashes": "93-12-84-55",
+    "phone_se_spaced": "070 - 482 19 55",
+    "phone_thin": f"079{THIN}140{THIN}22{THIN}67",
+    "card_dots": "5169.8716.8976.8463",
+    "card_en_dash": "4518–8447–2940–5579",
+    "account_em_dash": "9397—61—58464",
+    "iban_lower": "no65 8864 2300 487",
+    "email_spaced": "qzxkristin . qzxlie @ qzxmail . com",
+    "email_fullwidth": "qzxkari.qzxmoen＠qzxpost.no",
+    "email_words": "qzxgeir dot qzxsolheim at qzxmail dot com",
+    "order": "Ordre 10455781",
+}
+
+
+def _digit_windows(identifier: str, width: int = 5) -> set[str]:
+    """Every run of `width` digits of the identifier, separators left out."""
+    digits = _only_digits(unicodedata.normalize("NFKC", identifier))
+    return {digits[i : i + width] for i in range(len(digits) - width + 1)}
+
+
+def _only_digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _leaks(strings, identifier: str) -> list[str]:
+    """The strings (vocabulary terms, ...) that hold 5 digits in a row of the identifier,
+    separators left out: "5169.8716" holds "51698"."""
+    windows = _digit_windows(identifier)
+    return [s for s in strings if len(s) <= 60 and any(w in _only_digits(s) for w in windows)]
+
+
+def test_typed_identifiers_leave_no_digits_after_masking():
+    from classifier.text.preprocess import Preprocessor
+
+    for name, identifier in TYPED.items():
+        comment = [f"Nummeret er {identifier}, ring meg."]
+        unmasked = Preprocessor(mask_identifiers=False, numbers=False).transform(comment)[0]
+        masked = Preprocessor(numbers=False).transform(comment)[0]
+        assert _leaks([unmasked], identifier) or "qzx" in unmasked, name  # the control: it would leak
+        assert not _leaks([masked], identifier) and "qzx" not in masked, (name, masked)
+
+
+@pytest.fixture(scope="module")
+def typed_model(tmp_path_factory):
+    from classifier import save_model, train
+    from classifier.model.dataset import LabelledData, load_labelled
+
+    data = load_labelled(shipped_data())
+    keep = list(range(0, len(data), len(data) // 300))[:300]
+    texts = [data.texts[i] for i in keep]
+    labels = [data.labels[i] for i in keep]
+    langs = [data.languages[i] for i in keep] if data.languages else None
+    for j, identifier in enumerate(TYPED.values()):
+        for k in range(2):
+            i = keep[(5 * j + 2 * k) % len(keep)]
+            texts.append(f"{data.texts[i]} Nummeret er {identifier}, ring meg.")
+            labels.append(data.labels[i])
+            if langs is not None:
+                langs.append(data.languages[i])
+    typed = LabelledData(texts, labels, data.codebook, langs)
+    model = train(typed, variant="word+char-numbers", seed=0, evaluate=False)
+    return model, save_model(model, tmp_path_factory.mktemp("typed_model"))
+
+
+def test_typed_identifiers_not_in_vocabularies(typed_model):
+    model, _ = typed_model
+    features = model.pipeline.named_steps["features"]
+    vocabularies = [set(t.vocabulary_) for _, t in features.transformer_list]
+    assert len(vocabularies) >= 2 and all(vocabularies)
+    # the control: numbers are not placeholders in this variant, other digits did become features
+    assert any(_only_digits(term) for term in vocabularies[0])
+    for vocab in vocabularies:
+        assert not any("qzx" in term for term in vocab)
+        for name, identifier in TYPED.items():
+            assert not _leaks(vocab, identifier), name
+
+
+def test_typed_identifiers_not_in_saved_files(typed_model):
+    import json
+
+    import joblib
+
+    _, out = typed_model
+    # every string the pickle and the JSON files hold (numbers in them are scores, not text)
+    pickled = pickle.dumps(joblib.load(out / "model.joblib"))
+    strings = {"model.joblib": [a for _, a, _ in pickletools.genops(pickled) if isinstance(a, str)]}
+    assert len(strings["model.joblib"]) > 1000, "the pickle's strings were not found"
+    for f in out.glob("*.json"):
+        strings[f.name] = list(_json_strings(json.loads(f.read_text(encoding="utf-8"))))
+    for name, found in strings.items():
+        assert not any("qzx" in s.lower() for s in found), name
+        for identifier in TYPED.values():
+            assert not _leaks(found, identifier), (name, identifier)
+    for f in out.glob("*.md"):
+        text = f.read_text(encoding="utf-8")
+        assert "qzx" not in text.lower()
+        assert not any(identifier in text for identifier in TYPED.values())  # (its scores are not text)
+
+
+def _json_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _json_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _json_strings(v)

@@ -4,7 +4,8 @@ Masking runs before anything is learnt or written, so no model vocabulary and no
 report ever holds an identifier. What is found, and how (docs/privacy.md has the
 details and the measured precision and recall):
 
-* e-mail addresses, by their form;
+* e-mail addresses, by their form, also spaced ("kari . moen @ gmail . com"),
+  fullwidth ("kari＠gmail.com") or spelled out ("kari at gmail dot com", "(at)");
 * Norwegian fødselsnummer and D-numbers (both mod-11 check digits and a real
   date), Swedish personnummer and samordningsnummer (Luhn and a real date, 10 or
   12 digits, with or without `-`/`+`);
@@ -14,8 +15,14 @@ details and the measured precision and recall):
 * case and reference numbers, by the word in front of them ("saksnr",
   "ärendenummer", "kundenr", "OCR", "KID", ...).
 
+The text is matched in a normalised form (no-break and thin spaces as spaces, en
+and em dashes as "-", fullwidth characters as ASCII, "070 - 123" as "070-123"),
+and what is found is mapped back onto the original characters, so the mask covers
+every digit however the number was typed.
+
 Look-alike numbers stay: an amount, a date, a time or a count has no valid check
-digits, or the wrong form, or "kr"/"%" behind it. After an explicit word
+digits, or the wrong form, or "kr"/"%" behind it; opening hours ("0800-1600") and
+compact dates ("15032024") are not phone numbers. After an explicit word
 ("fødselsnummer", "kontonummer", "tlf", ...) a number of the right form is masked
 as that type even when a check digit is off, since a mistyped identifier still
 identifies.
@@ -117,7 +124,7 @@ def se_account_valid(clearing: str, account: str) -> bool:
 
 
 def iban_valid(text: str) -> bool:
-    iban = re.sub(r"\s", "", text).upper()
+    iban = re.sub(r"[\s-]", "", text).upper()
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
         return False
     moved = iban[4:] + iban[:4]
@@ -158,13 +165,102 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-# ----------------------------------------------------------------- patterns
+# ----------------------------------------------------------------- normalising
 
-_D = r"(?<![\w.,+-])"  # not glued to a word, decimal or another number
+# People type identifiers with whatever their keyboard or phone gives them: no-break
+# and thin spaces, en and em dashes, fullwidth characters from an Asian input method,
+# invisible zero-width characters. The patterns below are written for plain ASCII
+# spaces and "-", so the text is first rewritten into that form (the "view"), and
+# every span found in the view is mapped back to the same characters of the original.
+_SPACE_CHARS = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_ONE_FOR_ONE: dict[int, str] = {
+    **{ord(c): " " for c in _SPACE_CHARS},
+    **{ord(c): "-" for c in _DASH_CHARS},
+    **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},  # fullwidth ASCII: ＠ ０ Ａ ．
+    ord("\ufe6b"): "@",  # small commercial at
+}
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_UNUSUAL = re.compile(f"[{_SPACE_CHARS}{_DASH_CHARS}{_INVISIBLE_CHARS}\ufe6b\uff01-\uff5e]")
+# "070 - 123 45 67", "19850312 - 2734": a dash between digits with spaces around it
+_SPACED_DASH = re.compile(r"(?<=\d)( *)-( *)(?=\d)")
+_SPACED_DASH_ONLY = re.compile(r"\d(?: -|- )")  # a cheap test that _SPACED_DASH removes anything
+
+
+@dataclass(frozen=True)
+class _View:
+    """`text` rewritten for the patterns; `origin[i]` is the original index of text[i]
+    (None: the same index, nothing was removed)."""
+
+    text: str
+    origin: list[int] | None = None
+
+    def start(self, i: int) -> int:
+        return i if self.origin is None else self.origin[i]
+
+    def end(self, i: int) -> int:
+        return i if self.origin is None else self.origin[i - 1] + 1
+
+    def without(self, pattern: re.Pattern) -> _View:
+        """The view with every match of `pattern` (or, when it has groups, of its groups)
+        taken out, keeping the origins."""
+        keep = list(range(len(self.text)))
+        for m in reversed(list(pattern.finditer(self.text))):
+            for g in reversed(range(1, pattern.groups + 1)) if pattern.groups else [0]:
+                del keep[m.start(g) : m.end(g)]
+        origin = keep if self.origin is None else [self.origin[i] for i in keep]
+        return _View("".join(self.text[i] for i in keep), origin)
+
+
+def _views(text: str) -> list[_View]:
+    """The normalised text, and a second view with the spaces around dashes between
+    digits removed when it has any (kept apart: "91234567 - 98765432" is two numbers)."""
+    view = _View(text)
+    if not text.isascii() and _UNUSUAL.search(text):  # most comments have no such character
+        view = _View(text.translate(_ONE_FOR_ONE))
+        if _INVISIBLE.search(view.text):
+            view = view.without(_INVISIBLE)
+    if _SPACED_DASH_ONLY.search(view.text):
+        return [view, view.without(_SPACED_DASH)]
+    return [view]
+
+
+# ----------------------------------------------------------------- patterns
+# They run on the normalised view: plain spaces, "-" for every dash, ASCII letters and digits.
+
+# Where a number may start: not glued to a word, a decimal or another number ("tlf.912 34 567"
+# is fine). The lookahead first is only for speed: it rejects most positions in one step.
+_D = r"(?=[\d+(])(?<![\w,+-])(?<!\d\.)"
+_DL = r"(?=\d)(?<![\d_,+-])(?<!\d\.)"  # the same, but a word may be glued in front: "fnr03117211850"
 _E = r"(?![\w]|[.,-]\d)"
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-_IBAN_START = re.compile(r"\b([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])")
+# E-mail addresses, also as people write them to dodge spam filters or by habit:
+# "kari (at) firma.no", "kari . moen @ gmail . com", "geir dot solheim at gmail dot com",
+# "jonas punkt berg snabel-a icloud punkt com". A word for "." asks for a known top-level
+# domain after it, so "punkt" in a sentence does not start an address.
+_TLDS = r"(?:com|no|se|net|org|nu|dk|fi|is|de|eu|uk|io|info|biz|co|me|online)"
+_DOT_WORD = r"(?:dot|punkt|punktum|prikk)"
+_AT_WORD = r"(?:at|snabel-?a|krøllalfa)"
+_DOT = rf"(?:\.| \. |\s*[(\[{{<] ?(?:{_DOT_WORD}|\.) ?[)\]}}>]\s*|\s+{_DOT_WORD}\s+)"
+_EMAIL = re.compile(
+    rf"(?i)(?<![\w.+-])(?P<local>[\w+-]+(?:{_DOT}[\w+-]+)*)"
+    rf"(?P<at> {{0,2}}@ {{0,2}}|\s*[(\[{{<] ?(?:{_AT_WORD}|a|@) ?[)\]}}>]\s*|\s+{_AT_WORD}\s+)"
+    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:\.[a-z]{{2,}}|{_DOT}{_TLDS}| ?\. ?{_TLDS})\b"
+)
+# Norwegian "at" means "that": "jeg synes at finn.no er bedre" is no address. These
+# words stand before "at" in a sentence; a name before "at" in an address does not.
+_AT_MEANS_THAT_WORDS = (
+    "mener synes syns syntes tror trodde sa sier sagt vet visste håper håpet betyr viser skriver skrev gjør "
+    "gjorde slik så for fordi etter uten ved med på om til enn og men er var mente lovet lovte oppdaget merket "
+    "forstår skjønner føler beskjed klar glad lei sikker mulig viktig rart synd dumt greit bra hevder påstår "
+    "opplyste opplyser informerte ser hørte fikk bekreftet bekrefter sikre sørg passe tenkte tenker kan skal "
+    "vil må bør det dette står sto stod nevnte nevner svarte svarer forklarte forklarer glemte antar regner husker "
+    "påsto påstod melder meldte sjekket varslet tydelig klart sant riktig feil sikkert viste vist fant finner "
+    "inntrykk følelse look looked is was are am be been"
+)
+_AT_MEANS_THAT = frozenset(_AT_MEANS_THAT_WORDS.split())
+_IBAN_START = re.compile(r"\b([A-Za-z]{2})\d{2}(?=[ -]?[A-Za-z0-9])")  # "no55 8601 4233 107" too
 IBAN_LENGTHS = {
     "NO": 15,
     "SE": 24,
@@ -183,35 +279,47 @@ IBAN_LENGTHS = {
 }
 
 # Numbers checked by their check digits, found wherever they are.
-_PNR = re.compile(_D + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
-_FNR = re.compile(_D + r"\d{6}[ -]?\d{5}" + _E)
-_NO_ACCOUNT = re.compile(_D + r"\d{4}([. ]?)\d{2}\1\d{5}" + _E)
+# ID and card numbers have strong checks, so they are read even glued to a word in front.
+_PNR = re.compile(_DL + r"(?:(?:18|19|20)\d{6}|\d{6})[-+ ]?\d{4}" + _E)
+_FNR = re.compile(_DL + r"(?:\d{6}|\d\d\.\d\d\.\d\d)[ -]?\d{5}" + _E)  # 040668 13385, 04.06.68 13385
+_NO_ACCOUNT = re.compile(_D + r"\d{4}([. -]?)\d{2}\1\d{5}" + _E)
 _SE_ACCOUNT = re.compile(  # 8327-9, 94 125 601-8 / 6000-418273642
     _D
     + r"(?P<clearing>[1-9]\d{3}(?:-\d(?=[, ])|\d(?=,))?)(?P<sep>,\s?|\s|-)(?P<account>\d(?:[ ]?\d){5,9}(?:-\d)?)"
     + _E
 )
-_CARD = re.compile(_D + r"(?:\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|\d{4}[ -]?\d{6}[ -]?\d{5})" + _E)
+# groups of four with one separator throughout (not "23012012-19900210", two dates), or Amex 4-6-5
+_CARD = re.compile(_DL + r"(?:\d{4}(?P<sep>[ .-]?)\d{4}(?P=sep)\d{4}(?P=sep)\d{1,7}|\d{4}[ .-]?\d{6}[ .-]?\d{5})" + _E)
 
 # Phone numbers, by their form only (8 digits in Norway, 8-10 with the leading 0 in Sweden).
-_PHONE = re.compile(
-    _D + r"(?:"
-    r"(?:\+|00)47[ -]?(?:\d[ -]?){7}\d"  # +47 912 34 567
-    r"|(?:\+|00)46[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?\d){6,8}"  # +46 70-123 45 67
-    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?:[ ]?\d{2,3}){1,3}"  # 070-123 45 67, 08-123 456 78
-    r"|[2-9]\d{2}[ ]?\d{2}[ ]?\d{3}|[2-9]\d(?:[ ]?\d{2}){3}|[2-9]\d{3}[ ]?\d{4}"  # 912 34 567 ...
-    r")" + _E
+_PHONE_FORMS = (
+    r"(?:"
+    r"(?:\+|00|\(\+)47\)?[ -]?(?:\d[ .-]?){7}\d"  # +47 912 34 567, (+47) 912 34 567
+    r"|(?:\+|00|\(\+)46\)?[ -]?(?:\(0\)[ -]?)?[1-9](?:[ .-]?\d){6,8}"  # +46 70-123 45 67
+    # 070-123 45 67, 08-123 456 78, 070 123-45-67 (one separator after the area code), 070.123.45.67
+    r"|0[1-9]\d{0,2}[ -]?\d{2,3}(?P<sepse>[ -]?)\d{2,3}(?:(?P=sepse)\d{2,3}){0,2}"
+    r"|0[1-9]\d{0,2}\.\d{2,3}(?:\.\d{2,3}){1,3}"
+    # 912 34 567, 912.34.567, 91 23 45 67, 91-23-45-67 (one separator throughout), 9123 4567
+    r"|[2-9]\d{2}(?P<sep323>[ .-]?)\d{2}(?P=sep323)\d{3}"
+    r"|[2-9]\d(?P<sep2222>[ .-]?)\d{2}(?P=sep2222)\d{2}(?P=sep2222)\d{2}"
+    r"|[2-9]\d{3}[ ]?\d{4}"
+    r")"
 )
+_PHONE = re.compile(_D + _PHONE_FORMS + _E)
 
 # Words that say what the number after them is. A word may end in a definite
 # suffix ("saksnummeret", "kontot"); small words may stand between it and the
-# number ("kundenummer er 1100478823", "Saksnr.: 88120-44", "ärende nr 12345").
+# number ("kundenummer er 1100478823", "Saksnr.: 88120-44", "ärende nr 12345"), or
+# none at all: a number glued to its word ("fnr03117211850", "tlf91234567") counts.
 _SUFFIX = r"(?:et|en|ene|a|n|t|ets|ens)?"
-_FILLER = r"(?i:\s*(?:[:#=.(]|(?:nr|no|nummer|id|mitt|min|mi|vårt|vår|er|är|is|var|lyder)\b\.?))*\s*"
+# ("ordre nr12345"; the "no" of "NO-2033871" is part of the number)
+_FILLER = r"(?i:\s*(?:[:#=.(]|nr\.?(?=\d)|(?:nr|no|nummer|id|mitt|min|mi|vårt|vår|er|är|is|var|lyder)\b(?!-)\.?))*\s*"
 
 
 def _keywords(*words: str) -> str:
-    return r"(?i:\b(?:" + "|".join(words) + r")" + _SUFFIX + r")(?!\w)"
+    # "nummer" stands for its inflections too: "saksnumre", "personnumret", "ärendenumren"
+    words = tuple(w.replace("nummer", "num(?:mer|re|ret)") for w in words)
+    return r"(?i:\b(?:" + "|".join(words) + r")" + _SUFFIX + r")(?![^\W\d])"  # a digit may follow
 
 
 _CASE_WORDS = _keywords(
@@ -244,19 +352,50 @@ _CASE_WORDS = _keywords(
     r"medlems(?:nummer|nr)",
     r"låne?(?:nummer|nr)",
     r"ticket",
+    # the bare noun, as the order number is usually written: "ordre 10455781", "beställning 4521987"
+    r"ordre",
+    r"bestilling",
+    r"beställning",
+    r"faktura",
     r"case",
     r"reklamasjons(?:nummer|nr)",
     r"henvendelses(?:nummer|nr)",
+    r"retur(?:nummer|nr|-nr)",
+    r"best\.?nr",
+    # parcels: "sporingsnummer", "kollinummer", "spårningsnummer", "tracking number"
+    r"sporings(?:nummer|nr)",
+    r"sendings(?:nummer|nr)",
+    r"spårnings(?:nummer|nr)",
+    r"försändelse(?:nummer|nr)",
+    r"kolli(?:nummer|nr|-id)",
+    r"tracking(?: number| no| id)?",
     # a plain noun counts when "nr"/"nummer" follows it: "kunde nr 4410938", "faktura nr. 100234"
     r"(?:kunde|kund|faktura|ordre|order|bestilling|beställning|avtale|avtal|medlem|polise|polis|skade"
     r"|lån|kontrakt|henvendelse|reklamasjon)(?=\.?\s*-?(?:nr|nummer|no)\b)",
 )
 _ACCOUNT_WORDS = _keywords(
-    r"\w*konto(?:nummer|nr|-nr)?", r"clearing(?:nummer|nr)?", r"account(?: number| no)?", r"bank account"
+    r"\w*konto(?:nummer|nr|-nr)?",
+    r"clearing(?:nummer|nr)?",
+    r"account(?: number| no)?",
+    r"bank account",
+    # a bank's name before a number: "Handelsbanken 6789-823 491 557"
+    r"handelsbanken",
+    r"nordea",
+    r"swedbank",
+    r"seb",
+    r"dnb",
+    r"danske\s?bank",
+    r"sbanken",
+    r"sparebank(?:en)?",
+    r"sparbanken",
+    r"skandiabanken",
+    r"länsförsäkringar",
+    r"ica\s?banken",
 )
 _ID_WORDS = _keywords(
     r"fødselsnummer",
     r"fødselsnr",
+    r"fødsels-?nr",
     r"f\.?nr",
     r"personnummer",
     r"personnr",
@@ -297,11 +436,12 @@ _NOT_PHONE_WORDS = re.compile(
     + r"$"
 )
 _PHONE_WORDS = _keywords(
-    r"tlf",
+    r"tlf(?:nr|\.nr|-nr|nummer)?",
     r"tel",
     r"telefon(?:nummer|nr)?",
     r"mobil(?:nummer|nr)?",
     r"mob",
+    r"mobilnr",
     r"phone",
     r"sms",
     r"ring(?:e|er|de|)\s+(?:meg|mig|oss)(?:\s+på)?",
@@ -309,16 +449,18 @@ _PHONE_WORDS = _keywords(
     r"nåes\s+på",
 )
 
-_CASE_NUMBER = r"[A-Z]{0,4}-?\d[\dA-Z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
+_CASE_NUMBER = r"[A-Za-z]{0,4}-?\d[\dA-Za-z]*(?:[-/]\w*\d[\dA-Z]*|[ ]\d+(?!\w))*"
 _CASE = re.compile(_CASE_WORDS + _FILLER + r"(" + _CASE_NUMBER + r")")
 _CASE_MORE = re.compile(r"\s*(?:,|&|/|\+|\bog\b|\boch\b|\band\b)\s*(" + _CASE_NUMBER + r")")
 _CONTEXT_ACCOUNT = re.compile(  # any grouping of 7-18 digits
     _ACCOUNT_WORDS + _FILLER + r"((?:\d{4}-?\d,\s?|\d{4}-\d\s)?\d(?:[ .-]?\d){6,17})" + _E
 )
-_CONTEXT_IBAN = re.compile(_keywords(r"iban") + _FILLER + r"([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30})" + _E)
+_CONTEXT_IBAN = re.compile(_keywords(r"iban") + _FILLER + r"([A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,30})" + _E)
 _CONTEXT_CLEARING = re.compile(_keywords(r"clearing(?:nummer|nr)?") + _FILLER + r"(\d{4}(?:-\d)?)" + _E)
-_CONTEXT_ID = re.compile(_ID_WORDS + _FILLER + r"((?:18|19|20)?\d{6}[-+ ]?\d{4,5})" + _E)
-_CONTEXT_PHONE = re.compile(_PHONE_WORDS + _FILLER + r"(" + _PHONE.pattern + r")")
+_CONTEXT_ID = re.compile(_ID_WORDS + _FILLER + r"((?:18|19|20)?(?:\d{6}|\d\d\.\d\d\.\d\d)[-+ ]?\d{4,5})" + _E)
+# After its word a phone number may also be 4-4 with a dash ("tlf 9123-4567"), which alone
+# reads as a range ("2500-3000"); the word is glued on or not ("tlf+4791234567").
+_CONTEXT_PHONE = re.compile(_PHONE_WORDS + _FILLER + r"(" + _PHONE_FORMS + r"|[2-9]\d{3}-\d{4})" + _E)
 
 # What makes a number a quantity rather than an identifier.
 _UNIT_AFTER = re.compile(
@@ -327,12 +469,39 @@ _UNIT_AFTER = re.compile(
     r"|år|stk|st|km|kg|personer|kunder)\b)",
     re.I,
 )
-_UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek)\.?\s*$")
-_DIGIT_AFTER, _DIGIT_BEFORE = re.compile(r"[ -]\d"), re.compile(r"\d[ -]$")
+_UNIT_BEFORE = re.compile(r"(?i)\b(?:kr|nok|sek|kl)\.?\s*$")  # "kr 3.450", "kl 0830-1530"
+_DIGIT_AFTER, _DIGIT_BEFORE = re.compile(r"[ .-]\d"), re.compile(r"\d[ .-]$")
 _DATE_LIKE = re.compile(r"(\d{1,4})[-/. ](\d{1,2})(?:[-/. ](\d{2,4}))?")
+_MONTH_YEAR = re.compile(r"(?:(\d{1,2})[-/.](\d{4})|(\d{4})[-/.](\d{1,2}))")  # 03/2024, 2024-03
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?: \d{3})+")  # 12 500, 1 250 000: an amount
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d[-/](?:(?:19|20)\d\d|\d\d)")  # 2019-2023, 2023/24
+# Opening hours and time ranges: 0800-1600, 08.00-16.00, 8:30-15:30
+_TIME_RANGE = re.compile(r"(\d{1,2})[.:]?(\d{2})-(\d{1,2})[.:]?(\d{2})")
+_COMPACT_DATE = re.compile(r"\d{8}")  # 15032024, 20240301
 
-# Every identifier has an "@" (or "(at)") or at least three digits close together: a cheap first test.
-_MAYBE_IDENTIFIER = re.compile(r"@|[(\[]at[)\]]|\d[\s./-]?\d[\s./-]?\d")
+# Every identifier has an "@", three digits close together, or (an e-mail address
+# written without "@") a top-level domain after a dot or a word for it: cheap first
+# tests, each regex starting with a literal or a digit so that it scans fast.
+_THREE_DIGITS = re.compile(r"\d[\s./-]?\d[\s./-]?\d")
+_DOT_DOMAIN = re.compile(rf"\.(?i:{_TLDS})\b")
+_SPACED_DOT_DOMAIN = re.compile(rf" \. (?i:{_TLDS})\b")
+_WORD_DOT_DOMAIN = re.compile(rf"[dDpP](?i:ot|unktum|unkt|rikk) ?[)\]}}>]?\s*(?i:{_TLDS})\b")
+_BRACKET_DOT_DOMAIN = re.compile(rf"\. ?[)\]}}>]\s*(?i:{_TLDS})\b")
+
+
+def _maybe_identifier(text: str) -> bool:
+    return _maybe_email(text) or bool(_THREE_DIGITS.search(text))
+
+
+def _maybe_email(text: str) -> bool:
+    return (
+        "@" in text
+        or bool(_DOT_DOMAIN.search(text))
+        or (" . " in text and bool(_SPACED_DOT_DOMAIN.search(text)))
+        or bool(_WORD_DOT_DOMAIN.search(text))
+        or bool(_BRACKET_DOT_DOMAIN.search(text))
+    )
+
 
 # The order ties are broken in: an e-mail address or IBAN first, then a number
 # with a word in front of it, then one with valid check digits, then a phone
@@ -345,17 +514,27 @@ _TIER_FORM, _TIER_CONTEXT, _TIER_CHECKED, _TIER_PHONE = 0, 1, 2, 3
 
 def find(text: str) -> list[Span]:
     """Every identifier in `text`, left to right, without overlaps."""
-    if not isinstance(text, str) or not _MAYBE_IDENTIFIER.search(text):
+    if not isinstance(text, str):
         return []
-    cands: list[tuple[int, int, int, str]] = []  # (tier, start, end, kind)
+    cands: list[tuple[int, int, int, str]] = []  # (tier, start, end, kind), offsets into `text`
+    for view in _views(text):
+        if _maybe_identifier(view.text):
+            cands += [(tier, view.start(s), view.end(e), kind) for tier, s, e, kind in _candidates(view.text)]
+    return _resolve(text, cands) if cands else []
+
+
+def _candidates(text: str) -> list[tuple[int, int, int, str]]:
+    """Every candidate identifier in the normalised `text`, overlapping ones included."""
+    cands: list[tuple[int, int, int, str]] = []
 
     def add(tier: int, start: int, end: int, kind: str) -> None:
         cands.append((tier, start, end, kind))
 
-    for m in _EMAIL.finditer(text):
-        add(_TIER_FORM, m.start(), m.end(), "email")
+    for m in _EMAIL.finditer(text) if _maybe_email(text) else ():
+        if not _at_means_that(m):
+            add(_TIER_FORM, m.start(), m.end(), "email")
     for m in _IBAN_START.finditer(text):
-        end = _iban_end(text, m.start(), IBAN_LENGTHS.get(m.group(1), 0))
+        end = _iban_end(text, m.start(), IBAN_LENGTHS.get(m.group(1).upper(), 0))
         if end and iban_valid(text[m.start() : end]):
             add(_TIER_FORM, m.start(), end, "account")
 
@@ -364,7 +543,8 @@ def find(text: str) -> list[Span]:
         _add_case(text, m, add)
     for pattern in (_CONTEXT_ACCOUNT, _CONTEXT_IBAN, _CONTEXT_CLEARING):
         for m in pattern.finditer(text):
-            if not _is_quantity(text, m.start(1), m.end(1)):
+            # "kontonummer: 198209176414": a valid personnummer after an account word is one
+            if not _is_quantity(text, m.start(1), m.end(1)) and not _national_id(_digits(m.group(1))):
                 add(_TIER_CONTEXT, m.start(1), m.end(1), "account")
     for m in _CONTEXT_ID.finditer(text):
         digits = _digits(m.group(1))
@@ -400,10 +580,26 @@ def find(text: str) -> list[Span]:
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             add(_TIER_CHECKED, m.start(), m.end(), "card")
 
+    # The form alone says it is a phone number, unless it reads as a time or a date.
     for m in _PHONE.finditer(text):
-        if _phone_ok(text, m.start(), m.end()) and not _NOT_PHONE_WORDS.search(text, max(0, m.start() - 40), m.start()):
+        number = m.group()
+        if (
+            _phone_ok(text, m.start(), m.end())
+            and not _is_time_range(number)
+            and not _is_compact_date(number)
+            and not _NOT_PHONE_WORDS.search(text, max(0, m.start() - 40), m.start())
+        ):
             add(_TIER_PHONE, m.start(), m.end(), "phone")
-    return _resolve(text, cands)
+    return cands
+
+
+def _at_means_that(m: re.Match) -> bool:
+    """ "synes at finn.no": the Norwegian word "at" ("that") between a word and a domain."""
+    return m.group("at").strip().lower() == "at" and m.group("local").lower() in _AT_MEANS_THAT
+
+
+def _national_id(digits: str) -> bool:
+    return fnr_valid(digits) or (len(digits) == 12 and pnr_valid(digits))
 
 
 def _add_case(text: str, m: re.Match, add) -> None:
@@ -449,7 +645,7 @@ def _resolve(text: str, cands: list[tuple[int, int, int, str]]) -> list[Span]:
 
 
 def _phone_ok(text: str, start: int, end: int) -> bool:
-    number = text[start:end]
+    number = text[start:end].removeprefix("(")
     n = len(_digits(number))
     if number.startswith(("+47", "0047")):
         ok = n == (10 if number.startswith("+") else 12)
@@ -466,13 +662,20 @@ def _phone_ok(text: str, start: int, end: int) -> bool:
 
 
 def _is_quantity(text: str, start: int, end: int) -> bool:
-    """An amount ("12 500 000 kr", "kr 3.450"), a percentage or a date ("03 10 2024", "15/9")."""
+    """An amount ("12 500 000 kr", "kr 3.450", "12 500"), a percentage, a time ("kl 0830-1530")
+    or a date ("03 10 2024", "15/9", "03/2024")."""
     if _UNIT_AFTER.match(text, end) or _UNIT_BEFORE.search(text, max(0, start - 6), start):
         return True
-    return _is_date(text[start:end])
+    number = text[start:end]
+    return bool(_THOUSANDS.fullmatch(number)) or _is_date(number)
 
 
 def _is_date(number: str) -> bool:
+    if _YEAR_RANGE.fullmatch(number):
+        return True
+    if m := _MONTH_YEAR.fullmatch(number):
+        month, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        return 1 <= int(month) <= 12 and 1900 <= int(year) <= 2100
     m = _DATE_LIKE.fullmatch(number)
     if not m:
         return False
@@ -482,6 +685,24 @@ def _is_date(number: str) -> bool:
     if len(first) > 2 or (third is not None and len(third) == 3):
         return False
     return _real_day(int(first), int(second))  # 03 10 2024, 15/9
+
+
+def _is_compact_date(number: str) -> bool:
+    """15032024 or 20240301: eight digits that read as a date in this or the last century."""
+    if not _COMPACT_DATE.fullmatch(number):
+        return False
+    day_first = number[4:6] in ("19", "20") and _real_day(int(number[:2]), int(number[2:4]))
+    year_first = number[:2] in ("19", "20") and _real_day(int(number[6:]), int(number[4:6]))
+    return day_first or year_first
+
+
+def _is_time_range(number: str) -> bool:
+    """0800-1600, 08.00-16.00: two clock times joined by a dash."""
+    m = _TIME_RANGE.fullmatch(number)
+    if not m:
+        return False
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    return h1 <= 24 and h2 <= 24 and m1 < 60 and m2 < 60
 
 
 def _shape(number: str) -> str:
@@ -494,7 +715,7 @@ def _iban_end(text: str, start: int, length: int) -> int:
     while i < len(text) and count < length:
         if text[i].isalnum():
             count += 1
-        elif text[i] != " ":
+        elif text[i] not in " -":
             break
         i += 1
     at_boundary = i == len(text) or not text[i].isalnum()
