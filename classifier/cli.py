@@ -607,7 +607,8 @@ def _print_changes(a, compare: tuple[str, str] | None, limit: int = 5) -> None:
     digits = 2 if mean else 1
     for pair in shown:
         rows = changes[(changes["from"] == pair[0]) & (changes["to"] == pair[1])]
-        console.print(f"\n{change_sentence(changes, pair, a.settings.metric)}", highlight=False)
+        sentence = change_sentence(changes, pair, a.settings.metric, period=a.settings.period)
+        console.print(f"\n{sentence}", highlight=False)
         table = RichTable(title=f"What changed from {pair[0]} to {pair[1]} (top {limit})", title_justify="left")
         for col in ("cause", "mix", "score", "contribution (95% CI)"):
             table.add_column(col, justify="left" if col == "cause" else "right")

@@ -336,7 +336,7 @@ def _read_table(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str],
         if not path.is_file():
             raise InputError("no such file", path=path)
         try:
-            df = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            df = pd.read_json(path, lines=True, dtype=False)
         except ValueError as error:
             raise InputError(f"is not JSON Lines (one JSON object a line): {error}", path=path) from None
         return df, [str(c) for c in df.columns], {}
