@@ -828,3 +828,21 @@ def test_drivers_without_a_model_on_a_predictions_file_loads_none(predictions_cs
 
     monkeypatch.setattr(store, "load_or_train_default", no_training)
     assert classify(predictions_csv, "--n-boot", 10).exit_code == 0
+
+
+def test_correct_warns_when_the_tagging_model_is_not_here(predictions_csv):
+    result = classify(predictions_csv, "--correct", "--n-boot", 10, "--min-n", 5)
+    assert result.exit_code == 0, result.output
+    assert "warning: --correct: the model that tagged the file (demo@0123456789ab) is not available here" in (
+        " ".join(result.output.split())
+    )
+    assert "corrected impact" not in result.output
+
+
+def test_topic_error_rates_do_not_correct_complaints_and_praise():
+    analysis = analyze(SPLIT, SCORES, min_n=1, n_boot=0, error_rates={"wait": ErrorRates(0.9, 0.95)})
+    assert analysis.table["corrected_impact"].isna().all()
+    assert analysis.warnings == [
+        "--correct: no error rates apply to 2 complaint/praise rows (the model's rates are for topics), so they "
+        "are not corrected: Wait - complaints, Wait - praise"
+    ]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .changes import change_sentence
-from .drivers import DriverAnalysis, DriverSettings, NpsSummary, driver_sentences
+from .drivers import ALL, DriverAnalysis, DriverSettings, NpsSummary, driver_sentences
 from .wording import LANGUAGES, date_text, period_name, say
 
 GROUP_COLOURS = {"promoters": "#009E73", "passives": "#BDBDBD", "detractors": "#D55E00"}
@@ -27,7 +27,7 @@ ROLE_COLOURS = {
 LINE_COLOURS = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9"]
 CHART_WIDTH = 960
 LABEL_WIDTH = 250
-TREND_LEFT, TREND_RIGHT = 100, CHART_WIDTH - 230  # every trend chart puts its periods at the same x
+TREND_LEFT, TREND_RIGHT = 100, CHART_WIDTH - 60  # every trend chart puts its periods at the same x
 N_TOP_CAUSES = 5
 N_EXAMPLES = 3
 N_CHANGES = 6
@@ -141,7 +141,7 @@ def _headline(analysis: DriverAnalysis, words: _Words) -> str:
     value = words.value(overall.nps)
     return f"""<section class="headline">
   <div class="nps"><span class="nps-label">{escape(words.Metric)}</span><span class="nps-value">{value}</span>
-    <span class="nps-ci">{escape(level)}: {low} to {high}</span></div>
+    <span class="nps-ci">{escape(level)}: {low} {words("to")} {high}</span></div>
   <div class="split">
     <p class="muted">{escape(answers)}</p>
     {_group_bar(overall, words)}
@@ -248,7 +248,7 @@ def _correction_section(analysis: DriverAnalysis, words: _Words) -> str:
 
 def _with_interval(value: float, low: float, high: float, words: _Words, digits: int, signed: bool = False) -> str:
     fmt = (lambda v: _signed(v, digits)) if signed else (lambda v: words.value(v, digits))
-    return f'{fmt(value)}<br><span class="interval">{fmt(low)} to {fmt(high)}</span>'
+    return f'{fmt(value)}<br><span class="interval">{fmt(low)} {words("to")} {fmt(high)}</span>'
 
 
 def _trend_section(analysis: DriverAnalysis, words: _Words) -> str:
@@ -288,7 +288,8 @@ def _changes_table(analysis: DriverAnalysis, words: _Words) -> str:
             _signed(row.mix, digits),
             _signed(row.score, digits),
             f"{_signed(row.contribution, digits)}<br><span class=\"interval\">"
-            f"{_signed(row.contribution_ci_low, digits)} to {_signed(row.contribution_ci_high, digits)}</span>",
+            f"{_signed(row.contribution_ci_low, digits)} {words('to')} "
+            f"{_signed(row.contribution_ci_high, digits)}</span>",
         ]
         for row in shown.itertuples()
     ]
@@ -329,7 +330,7 @@ def _segment_section(analysis: DriverAnalysis, words: _Words) -> str:
         small = f' <span class="badge grey">{escape(words("small_sample"))}</span>' if first.slice_low_n else ""
         rows.append(
             [
-                escape(str(segment)) + small,
+                escape(words("all_answers") if segment == ALL else str(segment)) + small,
                 _count(summary.n),
                 _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, words, 0),
                 _group_bar(summary, words, width=220, height=14, labels=False),
@@ -561,15 +562,19 @@ def _mentions_trend_chart(analysis: DriverAnalysis, words: _Words) -> str:
     periods = trend["period"].drop_duplicates().tolist()
     shares = trend.pivot(index="period", columns="item", values="mention_share").reindex(periods)
     shown = shares[causes["item"]]
-    height, top, bottom = 280, 20, 50
-    y_scale = _Scale(0.0, _ceil_nice(np.nanmax(shown.to_numpy(dtype=float), initial=0.01)), height - bottom, top)
+    plot_height, top, bottom = 280, 20, 50
+    legend_rows = math.ceil(len(causes) / 2)
+    height = plot_height + legend_rows * 22 + 6
+    y_scale = _Scale(0.0, _ceil_nice(np.nanmax(shown.to_numpy(dtype=float), initial=0.01)), plot_height - bottom, top)
     xs = _period_positions(len(periods))
     body = _y_axis(y_scale, 70, TREND_RIGHT + 20, words("col_share"), percent=True)
-    body += _period_labels(periods, xs, height - bottom + 20)
+    body += _period_labels(periods, xs, plot_height - bottom + 20)
     for i, cause in enumerate(causes.itertuples()):
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         body.append(_polyline(xs, [y_scale(v) for v in shown[cause.item].fillna(0)], colour))
-        body.append(_legend_item(TREND_RIGHT + 40, top + 10 + i * 22, colour, str(cause.display_name)))
+        # Below the plot, two to a row: names with "- complaints" are too long for a side legend.
+        x, y = TREND_LEFT + (i % 2) * 420, plot_height + (i // 2) * 22
+        body.append(_legend_item(x, y, colour, str(cause.display_name)))
     return _svg(CHART_WIDTH, height, "".join(body), "Mentions of the top causes per period")
 
 

@@ -518,8 +518,9 @@ def pick_examples(texts, hard, proba, scores, analysis, k: int = EXAMPLES_PER_CA
             wanted &= codes == DETRACTOR
         elif row.polarity == "pos" or (not row.polarity and row.role == "strength"):
             wanted &= codes == PROMOTER
-        ranked = proba.loc[wanted, row.item].sort_values(ascending=False, kind="stable").index[:k]
-        examples[row.item] = [mask(texts[i]) for i in ranked]
+        ranked = proba.loc[wanted, row.item].sort_values(ascending=False, kind="stable").index
+        distinct = texts[ranked].drop_duplicates()  # the same complaint twice teaches nothing
+        examples[row.item] = [mask(text) for text in distinct.iloc[:k]]
     return examples
 
 

@@ -265,6 +265,7 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     "explains": ("{name} explains {value}", "{name} forklarer {value}", "{name} förklarar {value}"),
     "of_them": (" of them.", " av dem.", " av dem."),
     "and": (" and ", " og ", " och "),
+    "to": ("to", "til", "till"),
 }
 
 _MONTHS = {
