@@ -519,6 +519,8 @@ def _print_drivers(result, files: list[Path], compare: tuple[str, str] | None = 
         console.print(_slices_table(a, a.trend, "period", title), highlight=False)
     if a.changes is not None and not a.changes.empty:
         _print_changes(a, compare)
+    elif a.changes is not None:
+        console.print("(one period only: no change between periods to split into causes)", highlight=False)
 
 
 def _drivers_table(a) -> RichTable:

@@ -390,7 +390,7 @@ def _method_section(analysis: DriverAnalysis, words: _Words) -> str:
             words("method_interval", n_boot=f"{settings.n_boot:,}", level=_ci_percent(analysis)),
         ),
         (words("col_role"), words("method_roles", alpha=f"{settings.alpha:g}", min_n=settings.min_n)),
-        (words("col_shapley"), _shapley_note(settings)),
+        (words("col_shapley"), words("shapley_what", metric=words.metric_name) + " " + _shapley_note(settings, words)),
         (words("h_caveat"), words("method_caveat")),
     ]
     body = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in items)
@@ -813,11 +813,10 @@ def _q_value(q: float) -> str:
     return "n/a" if pd.isna(q) else ("&lt; 0.001" if q < 0.001 else f"{q:.3f}")
 
 
-def _shapley_note(settings: DriverSettings) -> str:
-    method = settings.shapley_method
-    if method == "exact":
-        return "Computed exactly over every combination of causes."
-    return f"Estimated from random orders of the causes: {method}."
+def _shapley_note(settings: DriverSettings, words: _Words) -> str:
+    if settings.shapley_method == "exact":
+        return words("shapley_exact")
+    return words("shapley_estimate", n=settings.shapley_method.split("(")[-1].split()[0])
 
 
 def _ci_label(analysis: DriverAnalysis, words: _Words) -> str:

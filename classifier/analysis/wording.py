@@ -213,6 +213,24 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "vinner poäng; håll koll markerar orsaker med färre än {min_n} omnämnanden där signalen ändå är "
         "signifikant; orsaker med färre omnämnanden och oklar signal är grå och rangordnas inte.",
     ),
+    "shapley_what": (
+        "When a comment mentions several causes, its effect is shared fairly between them, so the shared "
+        "impacts add up to the gap between overall {metric} and that of the answers that mention no cause.",
+        "Når en kommentar nevner flere årsaker, deles effekten rettferdig mellom dem, slik at de delte "
+        "effektene summerer seg til avstanden mellom samlet {metric} og den for svarene som ikke nevner noen årsak.",
+        "När en kommentar nämner flera orsaker delas effekten rättvist mellan dem, så att de delade effekterna "
+        "summerar till avståndet mellan total {metric} och den för svaren som inte nämner någon orsak.",
+    ),
+    "shapley_exact": (
+        "Computed exactly over every combination of causes.",
+        "Regnet ut eksakt over alle kombinasjoner av årsaker.",
+        "Beräknat exakt över alla kombinationer av orsaker.",
+    ),
+    "shapley_estimate": (
+        "Estimated from {n} random orders of the causes.",
+        "Anslått fra {n} tilfeldige rekkefølger av årsakene.",
+        "Uppskattat från {n} slumpmässiga ordningar av orsakerna.",
+    ),
     "h_caveat": ("Keep in mind", "Husk", "Tänk på"),
     "method_caveat": (
         "These numbers show association, not proof of cause: they say where unhappy customers point, not what "
