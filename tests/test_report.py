@@ -311,3 +311,29 @@ def test_report_of_an_average_score():
     html = render_html(analyze(labels, ratings, metric="mean", n_boot=50))
     assert '<span class="nps-label">Average score</span>' in html
     assert "The average score of all answers; low scores are 1-2, high scores 4-5." in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (apt-get install chromium)")
+def test_polarity_report_renders_with_watch_and_strength_colours(polarity_report, tmp_path):
+    page, picture = tmp_path / "report.html", tmp_path / "report.png"
+    page.write_text(polarity_report, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(page), str(picture), "--width", "1000", "--height", "1800"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    pixels = decode_png(picture)[..., :3]
+
+    def shows(colour: int) -> bool:
+        rgb = ((colour >> 16) & 255, (colour >> 8) & 255, colour & 255)
+        return bool((pixels == rgb).all(axis=-1).any())
+
+    # Complaint driver orange, strength green and the amber of the watched rare complaint, in the first screen.
+    assert shows(0xD55E00) and shows(0x009E73) and shows(0xE69F00)
+
+
+def test_forest_plot_legend_names_only_the_roles_shown(polarity_report, full_report):
+    assert "<text" in polarity_report and 'class="legend">Watch</text>' in polarity_report
+    assert 'class="legend">Watch</text>' not in full_report  # no cause to watch there

@@ -447,9 +447,10 @@ def _forest_plot(analysis: DriverAnalysis, words: _Words) -> str:
     height = top + row_height * len(table) + bottom
     values = table[["impact", "impact_ci_low", "impact_ci_high"]].to_numpy(dtype=float)
     scale = _Scale(*_padded_domain(values, include_zero=True), LABEL_WIDTH + 10, CHART_WIDTH - 200)
+    shown_roles = [r for r in ROLE_COLOURS if (table["role"] == r).any()]  # a legend of what is there
     body = [
         _legend_item(LABEL_WIDTH + 10 + i * 135, 16, ROLE_COLOURS[r], _role_label(r, words))
-        for i, r in enumerate(ROLE_COLOURS)
+        for i, r in enumerate(shown_roles)
     ]
     plot_bottom = top + row_height * len(table)
     body += _x_axis(scale, top, plot_bottom)
