@@ -89,7 +89,7 @@ class DriverAnalysis:
     """Result of :func:`analyze`.
 
     ``table`` has one row per category, sorted: detractor drivers (most NPS
-    lost first), strengths (most NPS won first), neutral, then low-n categories.
+    lost first), strengths (most NPS won first), causes to watch, neutral, then low-n items.
     ``segments``, ``trend`` and ``segment_trend`` are tidy tables with the same
     category columns plus ``slice_*`` columns describing the segment/period.
     """
@@ -483,8 +483,7 @@ def _analyze_slice(
     promoter = (groups == PROMOTER).astype(float)
     detractor = (groups == DETRACTOR).astype(float)
     design = _design_matrix(values, promoter, detractor, membership)
-    categories = items
-    k = len(categories)
+    k = len(items)
     counts = _Counts.from_sums(design.sum(axis=0, keepdims=True), k)
     point = counts.measures()
     boot = _bootstrap_measures(design, k, options.n_boot, rng)
@@ -500,10 +499,10 @@ def _analyze_slice(
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame(
             {
-                "item": categories,
-                "category": [split_item(c)[0] for c in categories],
-                "polarity": [split_item(c)[1] for c in categories],
-                "display_name": [names[c] for c in categories],
+                "item": items,
+                "category": [split_item(i)[0] for i in items],
+                "polarity": [split_item(i)[1] for i in items],
+                "display_name": [names[i] for i in items],
                 "mentions": mentions if options.soft else mentions.round().astype(int),
                 "mention_share": mentions / n,
                 "nps_within": point["nps_within"][0],
