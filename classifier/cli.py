@@ -601,6 +601,7 @@ def _top_complaints(block, mean: bool, limit: int = 3) -> str:
 
 def _print_changes(a, compare: tuple[str, str] | None, limit: int = 5) -> None:
     from .analysis.changes import change_sentence
+    from .analysis.wording import period_name
 
     changes = a.changes
     pairs = list(dict.fromkeys(zip(changes["from"], changes["to"])))
@@ -611,7 +612,8 @@ def _print_changes(a, compare: tuple[str, str] | None, limit: int = 5) -> None:
         rows = changes[(changes["from"] == pair[0]) & (changes["to"] == pair[1])]
         sentence = change_sentence(changes, pair, a.settings.metric, period=a.settings.period)
         console.print(f"\n{sentence}", highlight=False)
-        table = RichTable(title=f"What changed from {pair[0]} to {pair[1]} (top {limit})", title_justify="left")
+        start, end = (period_name(p, a.settings.period) for p in pair)
+        table = RichTable(title=f"What changed from {start} to {end} (top {limit})", title_justify="left")
         for col in ("cause", "mix", "score", "contribution (95% CI)"):
             table.add_column(col, justify="left" if col == "cause" else "right")
         causes = rows[rows["item"] != ""].head(limit)

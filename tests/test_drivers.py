@@ -690,7 +690,7 @@ def test_drivers_what_changed_in_the_terminal_and_in_a_file(predictions_csv, tmp
 
 def test_drivers_compare_two_periods_and_an_unknown_one(predictions_csv):
     ok = classify(predictions_csv, "--period", "month", "--compare", "2026-08", "2026-09", "--n-boot", 20)
-    assert ok.exit_code == 0 and "What changed from 2026-08 to 2026-09" in ok.output
+    assert ok.exit_code == 0 and "What changed from August 2026 to September 2026" in ok.output
     bad = classify(predictions_csv, "--period", "month", "--compare", "2026-07", "2026-09", "--n-boot", 20)
     assert bad.exit_code == 2 and "no answers in period '2026-07'" in bad.output and "Traceback" not in bad.output
 
@@ -846,3 +846,11 @@ def test_topic_error_rates_do_not_correct_complaints_and_praise():
         "--correct: no error rates apply to 2 complaint/praise rows (the model's rates are for topics), so they "
         "are not corrected: Wait - complaints, Wait - praise"
     ]
+
+
+def test_drivers_says_when_some_files_have_no_complaint_praise_split(tmp_path):
+    polarity_predictions().iloc[:40].to_csv(tmp_path / "aug.predictions.csv", index=False)
+    polarity_predictions(polarity=False).iloc[40:].to_csv(tmp_path / "sep.predictions.csv", index=False)
+    result = classify(tmp_path, "--n-boot", 10, "--min-n", 5)
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 files have no complaint/praise split" in " ".join(result.output.split())

@@ -195,6 +195,12 @@ def analyze_files(
     model_id = ", ".join(sorted(({model.model_id} if predicted and model is not None else set()) | recorded))
 
     notes: list[str] = []
+    split = [any(drivers.split_item(c)[1] for c in r.hard.columns) for r in reads]
+    if any(split) and not all(split):
+        notes.append(
+            f"{split.count(False)} of {len(reads)} files have no complaint/praise split (a topic-only model): "
+            "their mentions are counted in topic-only rows"
+        )
     error_rates = None
     if correct:
         error_rates, note = correction_rates(model, recorded, predicted, list(hard.columns))
