@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 from rich.console import Console, JustifyMethod
@@ -419,76 +419,116 @@ def evaluate(
     epilog=_examples(
         "classify drivers survey.csv",
         "classify drivers survey.predictions.csv --by Kanal --period month --html report.html --out drivers.xlsx",
+        "classify drivers exports/ --period month --compare 2026-08 2026-09 --changes changes.csv",
+        "classify drivers csat.csv --metric mean --lang sv --html rapport.html",
         "classify drivers survey.csv --soft --correct",
     )
 )
 @friendly_errors
 def drivers(
-    file: Path = typer.Argument(
-        ..., help="A survey export (tagged on the fly) or a file written by `classify predict`."
+    files: List[Path] = typer.Argument(
+        ...,
+        help="Survey exports (tagged on the fly) or files written by `classify predict`, or folders of them; "
+        "several are read as one survey.",
     ),
     model_ref: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
-    score_col: Optional[str] = typer.Option(None, help="0-10 score column (default: found by its header)."),
+    score_col: Optional[str] = typer.Option(None, help="Score column (default: found by its header)."),
     text_col: Optional[str] = typer.Option(None, help="Comment column (default: found by its header)."),
     by: Optional[str] = typer.Option(None, "--by", help="Segment column: channel, department, language..."),
     date_col: Optional[str] = typer.Option(None, help="Date column for trends (default: found by its header)."),
     period: Optional[str] = typer.Option(None, help="Trend period: month, week or quarter."),
+    compare: Optional[Tuple[str, str]] = typer.Option(
+        None, "--compare", help="Two periods (e.g. 2026-08 2026-09) whose change in NPS is split into causes."
+    ),
+    changes_file: Optional[Path] = typer.Option(
+        None, "--changes", help="What changed between periods, per cause: .csv, .xlsx, .parquet or .json."
+    ),
+    metric: str = typer.Option(
+        "nps", "--metric", help="nps (0-10 answers) or mean (impact on the average score, e.g. a 1-5 rating)."
+    ),
     min_n: int = typer.Option(
-        30, "--min-n", min=1, help="Categories and segments with fewer comments are shown but flagged and not ranked."
+        30, "--min-n", min=1, help="Causes and segments with fewer comments are shown but flagged and not ranked."
     ),
     soft: bool = typer.Option(False, "--soft", help="Use predicted probabilities instead of hard labels."),
     correct: bool = typer.Option(
         False,
         "--correct",
-        help="Correct prevalence for the classifier's cross-validated error rates (from the model card).",
+        help="Correct prevalence for the cross-validated error rates of the model that tagged the answers.",
     ),
     n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the 95% intervals."),
     seed: int = typer.Option(0, help="Seed for the bootstrap."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="Tidy driver table: .csv, .xlsx, .parquet or .json."),
     html: Optional[Path] = typer.Option(None, "--html", help="Self-contained HTML report."),
+    lang: str = typer.Option("en", "--lang", help="Language of the report and the cause names: en, nb or sv."),
     sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
-    title: str = typer.Option("What drives our NPS", help="Title of the HTML report."),
+    title: Optional[str] = typer.Option(None, help="Title of the HTML report."),
     trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
 ):
     """Join categories with scores and rank the causes that drive detractors, with uncertainty."""
-    from .analysis.survey import analyze_file, model_for_file, report_subtitle, write_driver_table, write_report
-    from .files.writing import refuse_overwrite
+    from .analysis.report import LANGUAGES, report_title
+    from .analysis.survey import (
+        analyze_files,
+        expand_inputs,
+        model_for_files,
+        report_subtitle,
+        write_changes,
+        write_driver_table,
+        write_report,
+    )
+    from .files.writing import OutputBatch, refuse_overwrite
 
-    for target in (out_file, html):
+    if lang not in LANGUAGES:
+        raise InputError(f"unknown report language {lang!r}; use {', '.join(LANGUAGES)}")
+    if changes_file is not None and not (period or date_col or compare):
+        raise InputError("--changes needs periods: give --period (and --date-col if the dates are not found)")
+    inputs = expand_inputs(list(files))
+    pair = (compare[0], compare[1]) if compare else None
+    for target in (out_file, html, changes_file):
         if target is not None:
-            refuse_overwrite(target, (file,))
-    model = model_for_file(file, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
-    result = analyze_file(
-        file,
+            refuse_overwrite(target, inputs)
+    model = model_for_files(inputs, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
+    result = analyze_files(
+        inputs,
         model,
         score_col=score_col,
         text_col=text_col,
         by=by,
         date_col=date_col,
         period=period,
+        compare=pair,
+        metric=metric,
         soft=soft,
         correct=correct,
         min_n=min_n,
         n_boot=n_boot,
         seed=seed,
         sheet=sheet,
+        display_lang=lang,
     )
-    _print_drivers(result, file)
-    if out_file:
-        write_driver_table(result, out_file, protect=(file,))
-        console.print(f"Wrote {printable(out_file)}", highlight=False)
-    if html:
-        write_report(result, html, title, report_subtitle(result, file))
-        console.print(f"Wrote {printable(html)}", highlight=False)
+    _print_drivers(result, inputs, compare=pair)
+    # --out, --changes and --html appear together or not at all.
+    with OutputBatch() as batch:
+        if out_file:
+            write_driver_table(result, out_file, protect=tuple(inputs), batch=batch)
+        if changes_file:
+            write_changes(result, changes_file, protect=tuple(inputs), batch=batch)
+        if html:
+            subtitle = report_subtitle(result, inputs)
+            title = title or report_title(lang, metric)
+            write_report(result, html, title, subtitle, lang, protect=tuple(inputs), batch=batch)
+        batch.commit()
+    for written in (out_file, changes_file, html):
+        if written:
+            console.print(f"Wrote {printable(written)}", highlight=False)
 
 
-def _print_drivers(result, file: Path) -> None:
-    import pandas as pd
-
+def _print_drivers(result, files: list[Path], compare: tuple[str, str] | None = None) -> None:
     a = result.analysis
     o = a.overall
+    mean = a.settings.metric == "mean"
+    source = str(files[0]) if len(files) == 1 else f"{len(files)} files"
     err.print(
-        f"{file}: score column {result.score_col!r}"
+        f"{source}: score column {result.score_col!r}"
         + (f", comments {result.text_col!r}" if result.text_col else "")
         + (
             f" (tagged by model {result.model_id})"
@@ -497,45 +537,143 @@ def _print_drivers(result, file: Path) -> None:
         ),
         highlight=False,
     )
-    console.print(
-        f"\nNPS {o.nps:+.1f} (95% CI {o.nps_ci_low:+.1f} to {o.nps_ci_high:+.1f}) from {o.n} "
+    for note in result.notes:
+        err.print(note, highlight=False, soft_wrap=True)
+    for warning in a.warnings:
+        err.print(_labelled("warning:", "yellow", warning), highlight=False, soft_wrap=True)
+    low, high = ("low (1-2)", "high (4-5)") if a.settings.scale == (1, 5) else ("low (0-6)", "high (9-10)")
+    headline = (
+        f"\nAverage score {o.nps:.2f} (95% CI {o.nps_ci_low:.2f} to {o.nps_ci_high:.2f}) from {o.n} scored comments; "
+        f"{high} {100 * o.promoter_share:.0f}%, {low} {100 * o.detractor_share:.0f}%"
+        if mean
+        else f"\nNPS {o.nps:+.1f} (95% CI {o.nps_ci_low:+.1f} to {o.nps_ci_high:+.1f}) from {o.n} "
         f"scored comments; promoters {100 * o.promoter_share:.0f}%, passives "
         f"{100 * o.passive_share:.0f}%, detractors {100 * o.detractor_share:.0f}%"
-        + (f"; {o.n_excluded} left out without a valid score" if o.n_excluded else ""),
-        highlight=False,
     )
-    table = RichTable(title="Causes, ranked by NPS impact", title_justify="left")
+    console.print(
+        headline + (f"; {o.n_excluded} left out without a valid score" if o.n_excluded else ""), highlight=False
+    )
+    console.print(_drivers_table(a), highlight=False)
+    for sentence in a.sentences:
+        console.print(f"- {sentence}", highlight=False)
+    if a.segments is not None:
+        console.print(_slices_table(a, a.segments, "segment", "Per segment"), highlight=False)
+    if a.trend is not None:
+        title = f"Per {a.settings.period}" + (
+            f" ({a.n_undated} answers without a date left out)" if a.n_undated else ""
+        )
+        console.print(_slices_table(a, a.trend, "period", title), highlight=False)
+    if a.changes is not None and not a.changes.empty:
+        _print_changes(a, compare)
+    elif a.changes is not None:
+        console.print("(one period only: no change between periods to split into causes)", highlight=False)
+
+
+def _drivers_table(a) -> RichTable:
+    import pandas as pd
+
+    mean = a.settings.metric == "mean"
+    digits = 2 if mean else 1
+    corrected = "corrected_impact" in a.table.columns
+    table = RichTable(title="Causes, ranked by impact on " + ("the average" if mean else "NPS"), title_justify="left")
     columns: list[tuple[str, JustifyMethod]] = [
         ("rank", "right"),
         ("cause", "left"),
         ("mentions", "right"),
-        ("NPS within", "right"),
-        ("detractors", "right"),
+        ("average within" if mean else "NPS within", "right"),
+        ("low scores" if mean else "detractors", "right"),
         ("lift", "right"),
         ("impact (95% CI)", "right"),
         ("Shapley", "right"),
         ("q", "right"),
         ("role", "left"),
     ]
+    if corrected:
+        columns.append(("corrected impact", "right"))
     for col, justify in columns:
         table.add_column(col, justify=justify)
     for _, r in a.table.iterrows():
         rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
-        table.add_row(
+        cells = [
             rank,
             str(r["display_name"]),
-            f"{int(r['mentions'])} ({100 * r['mention_share']:.0f}%)",
-            f"{r['nps_within']:+.0f}",
+            f"{r['mentions']:.0f} ({100 * r['mention_share']:.0f}%)",
+            f"{r['nps_within']:.2f}" if mean else f"{r['nps_within']:+.0f}",
             f"{100 * r['detractor_share']:.0f}%",
             f"{r['detractor_lift']:.2f}",
-            f"{r['impact']:+.1f} ({r['impact_ci_low']:+.1f} to {r['impact_ci_high']:+.1f})",
-            f"{r['shapley']:+.1f}",
-            f"{r['q_value']:.3f}",
+            f"{r['impact']:+.{digits}f} ({r['impact_ci_low']:+.{digits}f} to {r['impact_ci_high']:+.{digits}f})",
+            f"{r['shapley']:+.{digits}f}",
+            "<0.001" if r["q_value"] < 0.001 else f"{r['q_value']:.3f}",
             str(r["role"]),
+        ]
+        if corrected:
+            cells.append("" if pd.isna(r["corrected_impact"]) else f"{r['corrected_impact']:+.1f}")
+        table.add_row(*cells)
+    return table
+
+
+def _slices_table(a, frame, key: str, title: str) -> RichTable:
+    """One line per segment or period: answers, NPS with its interval, the top complaint drivers."""
+    mean = a.settings.metric == "mean"
+    table = RichTable(title=title, title_justify="left")
+    for col, justify in [
+        (key, "left"),
+        ("answers", "right"),
+        ("average (95% CI)" if mean else "NPS (95% CI)", "right"),
+        ("top complaint drivers (impact)", "left"),
+    ]:
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for name, block in frame.groupby(key, sort=False):
+        first = block.iloc[0]
+        fmt = "{:.2f}" if mean else "{:+.0f}"
+        nps = (
+            fmt.format(first.slice_nps)
+            + f" ({fmt.format(first.slice_nps_ci_low)} to {fmt.format(first.slice_nps_ci_high)})"
         )
-    console.print(table)
-    for sentence in a.sentences:
-        console.print(f"- {sentence}", highlight=False)
+        small = " (small)" if first.slice_low_n else ""
+        table.add_row(str(name) + small, f"{first.slice_n:,}", nps, _top_complaints(block, mean))
+    return table
+
+
+def _top_complaints(block, mean: bool, limit: int = 3) -> str:
+    from .analysis.report import top_complaints
+
+    digits = 2 if mean else 1
+    return (
+        "; ".join(f"{row.display_name} ({row.impact:+.{digits}f})" for row in top_complaints(block, limit).itertuples())
+        or "none"
+    )
+
+
+def _print_changes(a, compare: tuple[str, str] | None, limit: int = 5) -> None:
+    from .analysis.changes import change_sentence
+    from .analysis.wording import period_name
+
+    changes = a.changes
+    pairs = list(dict.fromkeys(zip(changes["from"], changes["to"])))
+    shown = [compare] if compare else pairs[-1:]
+    mean = a.settings.metric == "mean"
+    digits = 2 if mean else 1
+    for pair in shown:
+        rows = changes[(changes["from"] == pair[0]) & (changes["to"] == pair[1])]
+        sentence = change_sentence(changes, pair, a.settings.metric, period=a.settings.period)
+        console.print(f"\n{sentence}", highlight=False)
+        start, end = (period_name(p, a.settings.period) for p in pair)
+        table = RichTable(title=f"What changed from {start} to {end} (top {limit})", title_justify="left")
+        for col in ("cause", "mix", "score", "contribution (95% CI)"):
+            table.add_column(col, justify="left" if col == "cause" else "right")
+        causes = rows[rows["item"] != ""].head(limit)
+        for row in list(causes.itertuples()) + list(rows[rows["item"] == ""].itertuples()):
+            table.add_row(
+                str(row.display_name),
+                f"{row.mix:+.{digits}f}",
+                f"{row.score:+.{digits}f}",
+                f"{row.contribution:+.{digits}f} "
+                f"({row.contribution_ci_low:+.{digits}f} to {row.contribution_ci_high:+.{digits}f})",
+            )
+        console.print(table, highlight=False)
+    if len(pairs) > len(shown):
+        console.print(f"({len(pairs)} pairs of periods in all; --changes FILE writes every one)", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -192,3 +192,148 @@ def test_report_renders_to_a_non_blank_png(full_report, tmp_path):
     # The page's own colours show up: the dark header and the detractor orange of the headline bar.
     assert (pixels[..., :3] == (0x1F, 0x29, 0x33)).all(axis=-1).any()
     assert (pixels[..., :3] == (0xD5, 0x5E, 0x00)).all(axis=-1).any()
+
+
+# --------------------------------------------------------------------------- complaints, praise, watch, what changed
+
+
+def polarity_survey(n: int = 600, seed: int = 3):
+    """Wait-time complaints pull scores down and grow in March; praise of the agent pushes them up;
+    18 answers mention a rare complaint, 15 of them detractors."""
+    rng = np.random.default_rng(seed)
+    dates = pd.Series(pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"))
+    march = (dates.dt.month == 3).to_numpy()
+    labels = pd.DataFrame(
+        {
+            "wait:neg": rng.random(n) < np.where(march, 0.45, 0.15),
+            "wait:pos": rng.random(n) < 0.15,
+            "agent:pos": rng.random(n) < 0.3,
+            "rare:neg": np.arange(n) < 18,
+        }
+    ).astype(int)
+    latent = 8 - 4 * labels["wait:neg"] + 1.5 * labels["wait:pos"] + 2 * labels["agent:pos"] + rng.normal(0, 1.2, n)
+    scores = latent.round().clip(0, 10).astype(float)
+    scores[:15] = 1.0  # the rare complaint: 15 of its 18 answers are detractors
+    channel = pd.Series(rng.choice(["Phone", "Chat"], n, p=[0.6, 0.4]))
+    return labels, scores, channel, dates
+
+
+@pytest.fixture(scope="module")
+def polarity_analysis():
+    labels, scores, channel, dates = polarity_survey()
+    return analyze(
+        labels,
+        scores,
+        segments=channel,
+        dates=dates,
+        period="month",
+        n_boot=100,
+        display_names={"wait": "Wait time", "agent": "Agent", "rare": "Rare <issue>"},
+    )
+
+
+@pytest.fixture(scope="module")
+def polarity_report(polarity_analysis):
+    examples = {item: [f"comment about {item}"] for item in polarity_analysis.table["item"]}
+    return render_html(polarity_analysis, examples, title="Drivers", subtitle="Test")
+
+
+def test_report_shows_complaints_and_praise_as_their_own_rows(polarity_report):
+    assert "Wait time - complaints" in polarity_report and "Wait time - praise" in polarity_report
+    assert "Complaint driver</span>" in polarity_report and "Strength</span>" in polarity_report
+
+
+def test_report_watches_few_mentions_with_a_strong_signal(polarity_analysis, polarity_report):
+    rare = polarity_analysis.table.set_index("item").loc["rare:neg"]
+    assert rare["role"] == "watch" and rare["mentions"] == 18
+    assert "Rare &lt;issue&gt; - complaints (low n)" not in polarity_report  # not greyed as low n
+    assert "Watch Rare &lt;issue&gt; - complaints: only 18 mentions" in polarity_report
+    assert 'style="background:#E69F00">Watch</span>' in polarity_report
+
+
+def test_report_quotes_every_ranked_row_complaints_and_praise(polarity_analysis, polarity_report):
+    for item in polarity_analysis.table.query("role != 'low n'")["item"]:
+        assert f"comment about {item}" in polarity_report
+    assert '<blockquote class="praise">comment about agent:pos</blockquote>' in polarity_report
+    assert '<blockquote class="complaint">comment about wait:neg</blockquote>' in polarity_report
+
+
+def test_report_leads_the_trend_with_what_changed(polarity_analysis, polarity_report):
+    lead = re.search(r'<p class="lead">(.*?)</p>', polarity_report).group(1)
+    assert lead.startswith("NPS fell") and "from February 2026 to March 2026" in lead
+    assert "Wait time - complaints explains -" in lead
+    assert "<h3>What changed from February 2026 to March 2026</h3>" in polarity_report
+
+
+def test_report_segments_list_their_top_complaints(polarity_report):
+    segments = polarity_report[polarity_report.index("<h2>Segments</h2>") :]
+    segments = segments[: segments.index("</section>")]
+    assert "&mdash;" not in segments
+    assert segments.count("Wait time - complaints (-") == 3  # All, Phone, Chat
+
+
+def test_report_header_has_the_date_range_and_plain_words_for_the_jargon(polarity_analysis, polarity_report):
+    first, last = polarity_analysis.date_range
+    assert f"Answers from {first.day} January 2026 to {last.day} March 2026" in polarity_report
+    jargon = re.search(r'<p class="jargon">(.*?)</p>', polarity_report).group(1)
+    assert "<b>Lift</b>: how many times" in jargon and "<b>Shared impact (Shapley)</b>:" in jargon
+    assert "<b>q-value</b>:" in jargon
+
+
+def test_trend_charts_put_each_month_at_the_same_place(polarity_report):
+    nps_chart = re.search(r'<svg[^>]*aria-label="NPS per period".*?</svg>', polarity_report, re.S).group(0)
+    mentions_chart = re.search(
+        r'<svg[^>]*aria-label="Mentions of the top causes per period".*?</svg>', polarity_report, re.S
+    ).group(0)
+
+    def month_positions(svg: str) -> dict[str, str]:
+        return dict((label, x) for x, label in re.findall(r'<text x="([\d.]+)"[^>]*class="tick">(2026-\d\d)<', svg))
+
+    assert month_positions(nps_chart) == month_positions(mentions_chart)
+    assert len(month_positions(nps_chart)) == 3
+
+
+def test_report_in_norwegian_and_swedish(polarity_analysis):
+    for lang, heading, praise in [
+        ("nb", "Viktigste funn", "Hva kundene sier"),
+        ("sv", "Viktigaste resultat", "Vad kunderna säger"),
+    ]:
+        html = render_html(polarity_analysis, {"agent:pos": ["Veldig hyggelig dame"]}, lang=lang)
+        assert f'<html lang="{lang}">' in html and f"<h2>{heading}</h2>" in html and f"<h2>{praise}</h2>" in html
+        assert "Key findings" not in html and "How to read this" not in html
+    with pytest.raises(ValueError, match="lang"):
+        render_html(polarity_analysis, lang="de")
+
+
+def test_report_of_an_average_score():
+    labels, scores, _, _ = polarity_survey(n=300)
+    ratings = (scores / 2).round().clip(1, 5)
+    html = render_html(analyze(labels, ratings, metric="mean", n_boot=50))
+    assert '<span class="nps-label">Average score</span>' in html
+    assert "The average score of all answers; low scores are 1-2, high scores 4-5." in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (apt-get install chromium)")
+def test_polarity_report_renders_with_watch_and_strength_colours(polarity_report, tmp_path):
+    page, picture = tmp_path / "report.html", tmp_path / "report.png"
+    page.write_text(polarity_report, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(page), str(picture), "--width", "1000", "--height", "1800"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    pixels = decode_png(picture)[..., :3]
+
+    def shows(colour: int) -> bool:
+        rgb = ((colour >> 16) & 255, (colour >> 8) & 255, colour & 255)
+        return bool((pixels == rgb).all(axis=-1).any())
+
+    # Complaint driver orange, strength green and the amber of the watched rare complaint, in the first screen.
+    assert shows(0xD55E00) and shows(0x009E73) and shows(0xE69F00)
+
+
+def test_forest_plot_legend_names_only_the_roles_shown(polarity_report, full_report):
+    assert "<text" in polarity_report and 'class="legend">Watch</text>' in polarity_report
+    assert 'class="legend">Watch</text>' not in full_report  # no cause to watch there

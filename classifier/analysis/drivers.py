@@ -1,28 +1,36 @@
-"""Driver analysis: which root-cause categories pull NPS down, and which hold it up.
+"""Driver analysis: which root causes pull NPS down, and which hold it up.
 
-Works with any codebook: a category id is simply a column name of ``labels``.
+Works with any codebook: an item is a column name of ``labels``, either a category id
+(``wait_time``: topic only) or a category and its polarity (``wait_time:neg`` for the
+complaints, ``wait_time:pos`` for the praise), so complaints and praise about the same
+topic are ranked as separate rows.
 NPS groups: 9-10 promoter, 7-8 passive, 0-6 detractor; NPS = %promoters - %detractors.
-See docs/drivers.md for every formula in plain words.
+With ``metric="mean"`` the causes are ranked by their impact on the average score
+(a 1-5 rating, say) instead. See docs/drivers.md for every formula in plain words.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from ..nps import DETRACTOR, PASSIVE, PROMOTER, group_codes
+from ..nps import DETRACTOR, NPS_SCALE, PASSIVE, PROMOTER, group_codes, scale_refusal, score_scale
 
 if TYPE_CHECKING:
     from ..model.model import ErrorRates
 
 PERIODS = ("month", "week", "quarter")
-ROLES = ("detractor driver", "strength", "neutral", "low n")
+METRICS = ("nps", "mean")
+# "watch": fewer than min_n mentions but a significant signal (18 mentions, 83% detractors).
+ROLES = ("detractor driver", "strength", "watch", "neutral", "low n")
+POLARITIES = ("neg", "pos", "neu")  # complaint, praise, neutral mention; "" = topic only
+POLARITY_NAMES = {"neg": "complaints", "pos": "praise", "neu": "neutral"}
 ALL = "All"
 MISSING_SEGMENT = "(missing)"
 
@@ -58,6 +66,8 @@ class DriverSettings:
     display_names: dict
     shapley_method: str
     error_rates: dict[str, ErrorRates] | None = None
+    metric: str = "nps"
+    scale: tuple[int, int] = NPS_SCALE
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class DriverAnalysis:
     """Result of :func:`analyze`.
 
     ``table`` has one row per category, sorted: detractor drivers (most NPS
-    lost first), strengths (most NPS won first), neutral, then low-n categories.
+    lost first), strengths (most NPS won first), causes to watch, neutral, then low-n items.
     ``segments``, ``trend`` and ``segment_trend`` are tidy tables with the same
     category columns plus ``slice_*`` columns describing the segment/period.
     """
@@ -92,6 +102,9 @@ class DriverAnalysis:
     trend: pd.DataFrame | None = None
     segment_trend: pd.DataFrame | None = None
     n_undated: int = 0
+    changes: pd.DataFrame | None = None  # see classifier.analysis.changes
+    date_range: tuple[pd.Timestamp, pd.Timestamp] | None = None  # first and last dated answer
+    warnings: list[str] = field(default_factory=list)
 
     def tidy(self) -> pd.DataFrame:
         """One row per segment x period x category with every measure, for BI tools.
@@ -131,6 +144,7 @@ def analyze(
     labels: pd.DataFrame,
     scores: pd.Series,
     *,
+    metric: str = "nps",
     soft: bool = False,
     min_n: int = 30,
     n_boot: int = 1000,
@@ -140,68 +154,110 @@ def analyze(
     segments: pd.Series | None = None,
     dates: pd.Series | None = None,
     period: str | None = None,
+    compare: tuple[str, str] | None = None,
     display_names: dict[str, str] | None = None,
+    polarity_names: dict[str, str] | None = None,
     ci: float = 0.95,
     max_exact_categories: int = 16,
     n_permutations: int = 1000,
 ) -> DriverAnalysis:
-    """Rank the categories in ``labels`` by how much NPS they cost or win.
+    """Rank the items in ``labels`` by how much NPS (or the average score) they cost or win.
 
     Parameters
     ----------
-    labels : one column per category id, values 0/1 (or probabilities with ``soft=True``).
-    scores : 0-10 scores, index-aligned with ``labels``; NaN rows are left out and counted.
+    labels : one column per item, values 0/1 (or probabilities with ``soft=True``). An item
+        is a category id (topic only) or ``id:neg`` / ``id:pos`` / ``id:neu`` (category and polarity).
+    scores : 0-10 scores (1-5 ratings with ``metric="mean"``), index-aligned with ``labels``;
+        NaN rows are left out and counted.
+    metric : "nps" (0-10 answers) or "mean" (the average score, any 0-10 or 1-5 scale).
     soft : treat label values as probabilities (fractional membership).
-    min_n : categories with fewer mentions (and segments/periods with fewer
-        respondents) are flagged ``low_n``; low-n categories are not ranked.
+    min_n : items with fewer mentions (and segments/periods with fewer
+        respondents) are flagged ``low_n``; low-n items are not ranked.
     n_boot, seed, ci : bootstrap resamples, random seed and interval level.
     alpha : false discovery rate for the Benjamini-Hochberg ``significant`` flag.
-    error_rates : {category: ErrorRates} from cross-validation;
+    error_rates : {item or category: ErrorRates} from cross-validation;
         adds prevalence and impact corrected for classifier error (Rogan-Gladen).
     segments : optional segment per row (channel, department, language, ...).
     dates, period : parsed dates (NaT allowed) and "month", "week" or "quarter".
-    display_names : {category id: name shown in sentences and reports}.
+    compare : two period labels ("2026-08", "2026-09") whose change is decomposed,
+        besides every pair of consecutive periods.
+    display_names : {category id or item: name shown in sentences and reports}.
+    polarity_names : {"neg": ..., "pos": ..., "neu": ...}, appended to the names of split items.
     max_exact_categories, n_permutations : exact Shapley up to this many
-        categories, a seeded permutation estimate above it.
+        items, a seeded permutation estimate above it.
     """
+    from .changes import decompose_changes
+
     membership = _check_labels(labels, soft)
     score_values = _aligned(scores, labels.index, "scores").to_numpy(dtype=float, na_value=np.nan)
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}")
     _check_score_range(score_values)
+    scale = score_scale(score_values)
+    if metric == "nps" and scale != NPS_SCALE:
+        raise ValueError(scale_refusal())
     _check_options(min_n, n_boot, alpha, ci, period, dates)
-    categories = list(labels.columns)
-    names = {c: (display_names or {}).get(c) or _default_display_name(c) for c in categories}
+    items = list(labels.columns)
+    names = item_names(items, display_names, polarity_names)
     options = _Options(soft, min_n, n_boot, alpha, ci, max_exact_categories, n_permutations)
 
     valid = ~np.isnan(score_values)
     if not valid.any():
         raise ValueError("no row has a valid score")
-    groups = group_codes(score_values[valid])
+    groups = group_codes(score_values[valid], scale)
+    values = _metric_values(groups, score_values[valid], metric)
     membership = membership[valid]
 
-    summary, table = _analyze_slice(groups, membership, categories, names, options, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    summary, table = _analyze_slice(groups, values, membership, items, names, options, rng)
     overall = replace(summary, n_excluded=int((~valid).sum()))
+    warnings: list[str] = []
     if error_rates:
-        table = _with_corrected_prevalence(table, groups, membership, categories, error_rates)
+        if metric != "nps":
+            warnings.append("--correct applies to NPS only; the average-score analysis is not corrected")
+        else:
+            table, warnings = _with_corrected_prevalence(table, groups, membership, items, error_rates, min_n)
 
     segment_keys = None if segments is None else _segment_keys(_aligned(segments, labels.index, "segments"))[valid]
-    period_starts = (
-        None
-        if dates is None or period is None
-        else _period_starts(_aligned(dates, labels.index, "dates"), period)[valid]
-    )
-    slicer = _Slicer(groups, membership, categories, names, options, seed, period)
+    valid_dates = None if dates is None else _aligned(dates, labels.index, "dates")[valid]
+    period_starts = None if valid_dates is None or period is None else _period_starts(valid_dates, period)
+    slicer = _Slicer(groups, values, membership, items, names, options, seed, period)
+    trend = None if period_starts is None else slicer.frame({"period_start": period_starts}, layer=2)
+    changes = None
+    if period_starts is not None and trend is not None:
+        period_labels = np.array(
+            [
+                None if pd.isna(start) else _period_label(pd.Timestamp(start), period or "month")
+                for start in period_starts
+            ],
+            dtype=object,
+        )
+        changes = decompose_changes(
+            values,
+            membership if not soft else (membership >= 0.5).astype(float),
+            period_labels,
+            trend["period"].drop_duplicates().tolist(),
+            table[["item", "category", "polarity", "display_name"]],
+            compare=compare,
+            n_boot=n_boot,
+            ci=ci,
+            seed=seed,
+        )
     return DriverAnalysis(
         overall=overall,
         table=table,
-        sentences=driver_sentences(table, overall, ci),
+        sentences=driver_sentences(table, overall, ci, metric=metric),
         segments=None if segment_keys is None else _segments_frame(slicer, segment_keys, table, overall),
-        trend=None if period_starts is None else slicer.frame({"period_start": period_starts}, layer=2),
+        trend=trend,
         segment_trend=(
             None
             if segment_keys is None or period_starts is None
             else slicer.frame({"segment": segment_keys, "period_start": period_starts}, layer=3)
         ),
         n_undated=0 if period_starts is None else int(pd.isna(period_starts).sum()),
+        changes=changes,
+        date_range=_date_range(valid_dates),
+        warnings=warnings,
         settings=DriverSettings(
             soft=soft,
             min_n=min_n,
@@ -210,12 +266,51 @@ def analyze(
             alpha=alpha,
             ci=ci,
             period=period,
-            categories=categories,
+            categories=items,
             display_names=names,
-            shapley_method=_shapley_method(len(categories), options),
+            shapley_method=_shapley_method(len(items), options),
             error_rates=error_rates,
+            metric=metric,
+            scale=scale,
         ),
     )
+
+
+def split_item(item: object) -> tuple[str, str]:
+    """("wait_time", "neg") for "wait_time:neg"; ("wait_time", "") for a topic-only item."""
+    text = str(item)
+    category, _, polarity = text.rpartition(":")
+    return (category, polarity) if category and polarity in POLARITIES else (text, "")
+
+
+def item_names(
+    items: list, display_names: dict[str, str] | None = None, polarity_names: dict[str, str] | None = None
+) -> dict:
+    """{item: "Wait time - complaints"}: the category's name and, for a split item, its polarity."""
+    given = display_names or {}
+    polarity_words = {**POLARITY_NAMES, **(polarity_names or {})}
+    names = {}
+    for item in items:
+        category, polarity = split_item(item)
+        if given.get(item):
+            names[item] = given[item]
+            continue
+        name = given.get(category) or _default_display_name(category)
+        names[item] = f"{name} - {polarity_words[polarity]}" if polarity else name
+    return names
+
+
+def _metric_values(groups: np.ndarray, scores: np.ndarray, metric: str) -> np.ndarray:
+    """What the headline number averages: +100 / 0 / -100 per answer for NPS, the score for the mean."""
+    if metric == "mean":
+        return scores.astype(float)
+    return 100.0 * ((groups == PROMOTER).astype(float) - (groups == DETRACTOR).astype(float))
+
+
+def _date_range(dates: pd.Series | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if dates is None or dates.notna().sum() == 0:
+        return None
+    return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
@@ -245,28 +340,63 @@ def rogan_gladen(observed: np.ndarray | float, sensitivity: float, specificity: 
 
 
 def driver_sentences(
-    table: pd.DataFrame, overall: NpsSummary, ci: float = 0.95, n_drivers: int = 5, n_strengths: int = 2
+    table: pd.DataFrame,
+    overall: NpsSummary,
+    ci: float = 0.95,
+    n_drivers: int = 5,
+    n_strengths: int = 2,
+    metric: str = "nps",
+    lang: str = "en",
 ) -> list[str]:
-    """Plain sentences for the top detractor drivers, then the top strengths."""
-    level = f"{ci * 100:g}% CI"
-    base = f"against {_percent(overall.detractor_share)} overall"
+    """Plain sentences for the top detractor drivers, the top strengths, then the causes to watch."""
+    from .wording import say
+
+    digits = 1 if metric == "nps" else 2
+    words = {
+        "low": say(lang, f"low_word_{metric}"),
+        "metric": say(lang, f"metric_{metric}"),
+        "base": _percent(overall.detractor_share),
+    }
+
+    def interval(low: float, high: float) -> str:
+        if np.isnan(low) or np.isnan(high):
+            return ""
+        level = f"{ci * 100:g}%"
+        return f" ({say(lang, 'ci', level=level, low=f'{low:.{digits}f}', high=f'{high:.{digits}f}')})"
+
+    def described(row, key: str, value: float, low: float, high: float) -> str:
+        return say(
+            lang,
+            key,
+            name=row.display_name,
+            share=_percent(row.mention_share),
+            low_share=_percent(row.detractor_share),
+            value=f"{value:.{digits}f}",
+            interval=interval(low, high),
+            **words,
+        )
+
     drivers = table[table["role"] == "detractor driver"].head(n_drivers)
     strengths = table[table["role"] == "strength"].head(n_strengths)
     sentences = [
-        f"{row.display_name}: mentioned by {_percent(row.mention_share)} of comments; "
-        f"{_percent(row.detractor_share)} of them are detractors {base}; removing them would raise "
-        f"NPS by {-row.impact:.1f} points{_interval(-row.impact_ci_high, -row.impact_ci_low, level)}."
-        for row in drivers.itertuples()
+        described(row, "driver", -row.impact, -row.impact_ci_high, -row.impact_ci_low) for row in drivers.itertuples()
     ]
     if drivers.empty:
-        sentences.append(
-            "No category is significantly linked to detractors (Benjamini-Hochberg false discovery rate control)."
-        )
+        sentences.append(say(lang, "no_driver", low=words["low"]))
     sentences += [
-        f"{row.display_name}: mentioned by {_percent(row.mention_share)} of comments; "
-        f"{_percent(row.detractor_share)} of them are detractors {base}; removing them would lower "
-        f"NPS by {row.impact:.1f} points{_interval(row.impact_ci_low, row.impact_ci_high, level)}."
-        for row in strengths.itertuples()
+        described(row, "strength", row.impact, row.impact_ci_low, row.impact_ci_high) for row in strengths.itertuples()
+    ]
+    sentences += [
+        say(
+            lang,
+            "watch",
+            name=row.display_name,
+            n=_count(row.mentions),
+            low_share=_percent(row.detractor_share),
+            q=_q(row.q_value),
+            **{k: v for k, v in words.items() if k != "metric"},
+        )
+        for row in table[table["role"] == "watch"].itertuples()
     ]
     return sentences
 
@@ -339,17 +469,21 @@ def _default_display_name(category: object) -> str:
 
 def _analyze_slice(
     groups: np.ndarray,
+    values: np.ndarray,
     membership: np.ndarray,
-    categories: list,
+    items: list,
     names: dict,
     options: _Options,
     rng: np.random.Generator,
 ) -> tuple[NpsSummary, pd.DataFrame]:
-    """All measures for one set of respondents (everyone, one segment, one period...)."""
+    """All measures for one set of respondents (everyone, one segment, one period...).
+
+    ``values`` is what the headline averages (+100/0/-100 for NPS, the score for the mean).
+    """
     promoter = (groups == PROMOTER).astype(float)
     detractor = (groups == DETRACTOR).astype(float)
-    design = _design_matrix(promoter, detractor, membership)
-    k = len(categories)
+    design = _design_matrix(values, promoter, detractor, membership)
+    k = len(items)
     counts = _Counts.from_sums(design.sum(axis=0, keepdims=True), k)
     point = counts.measures()
     boot = _bootstrap_measures(design, k, options.n_boot, rng)
@@ -365,8 +499,10 @@ def _analyze_slice(
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame(
             {
-                "category": categories,
-                "display_name": [names[c] for c in categories],
+                "item": items,
+                "category": [split_item(i)[0] for i in items],
+                "polarity": [split_item(i)[1] for i in items],
+                "display_name": [names[i] for i in items],
                 "mentions": mentions if options.soft else mentions.round().astype(int),
                 "mention_share": mentions / n,
                 "nps_within": point["nps_within"][0],
@@ -380,7 +516,7 @@ def _analyze_slice(
                 "impact": point["impact"][0],
                 "impact_ci_low": impact_low,
                 "impact_ci_high": impact_high,
-                "shapley": _shapley(promoter - detractor, membership, options, rng),
+                "shapley": _shapley(values, membership, options, rng),
                 "p_value": p_values,
                 "q_value": q_values,
                 "significant": q_values < options.alpha,
@@ -400,15 +536,19 @@ def _analyze_slice(
     return summary, _ranked(table)
 
 
-def _design_matrix(promoter: np.ndarray, detractor: np.ndarray, membership: np.ndarray) -> np.ndarray:
+def _design_matrix(
+    values: np.ndarray, promoter: np.ndarray, detractor: np.ndarray, membership: np.ndarray
+) -> np.ndarray:
     """Columns whose (weighted) sums give every count: one matrix product per resample chunk."""
     ones = np.ones((len(promoter), 1))
     return np.hstack(
         [
             ones,
+            values[:, None],
             promoter[:, None],
             detractor[:, None],
             membership,
+            membership * values[:, None],
             membership * promoter[:, None],
             membership * detractor[:, None],
         ]
@@ -420,25 +560,24 @@ class _Counts:
     """Weighted counts, one row per (re)sample."""
 
     n: np.ndarray
+    value: np.ndarray
     promoters: np.ndarray
     detractors: np.ndarray
     mentions: np.ndarray
+    mention_value: np.ndarray
     mention_promoters: np.ndarray
     mention_detractors: np.ndarray
 
     @classmethod
     def from_sums(cls, sums: np.ndarray, k: int) -> _Counts:
-        return cls(
-            sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3 : 3 + k], sums[:, 3 + k : 3 + 2 * k], sums[:, 3 + 2 * k :]
-        )
+        per_item = [sums[:, 4 + j * k : 4 + (j + 1) * k] for j in range(4)]
+        return cls(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3], *per_item)
 
     def measures(self) -> dict[str, np.ndarray]:
-        """NPS, NPS among the mentions, and impact = NPS(all) - NPS(without the mentions)."""
-        net = self.promoters - self.detractors
-        mention_net = self.mention_promoters - self.mention_detractors
-        nps = 100 * _divide(net, self.n)
-        without = 100 * _divide(net[:, None] - mention_net, self.n[:, None] - self.mentions)
-        return {"nps": nps, "nps_within": 100 * _divide(mention_net, self.mentions), "impact": nps[:, None] - without}
+        """NPS (or mean), the same among the mentions, and impact = NPS(all) - NPS(without the mentions)."""
+        nps = _divide(self.value, self.n)
+        without = _divide(self.value[:, None] - self.mention_value, self.n[:, None] - self.mentions)
+        return {"nps": nps, "nps_within": _divide(self.mention_value, self.mentions), "impact": nps[:, None] - without}
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -469,14 +608,17 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     significant = table["significant"]
     driver = significant & (table["impact"] < 0) & (table["detractor_lift"] > 1)
     strength = significant & (table["impact"] > 0) & (table["detractor_lift"] < 1)
-    role = np.select([table["low_n"], driver, strength], ["low n", "detractor driver", "strength"], "neutral")
+    watch = table["low_n"] & significant
+    role = np.select(
+        [watch, table["low_n"], driver, strength], ["watch", "low n", "detractor driver", "strength"], "neutral"
+    )
     table = table.assign(role=role)
     order = table.assign(
         _role_order=table["role"].map({r: i for i, r in enumerate(ROLES)}),
         _value=np.where(table["role"] == "strength", -table["impact"], table["impact"]),
     ).sort_values(["_role_order", "_value"], kind="stable", na_position="last")
     table = table.loc[order.index].reset_index(drop=True)
-    ranked = table["role"] != "low n"
+    ranked = ~table["role"].isin(["low n", "watch"])
     table["rank"] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     table.loc[~ranked, "rank"] = pd.NA
     return table
@@ -528,7 +670,7 @@ def _shapley_method(k: int, options: _Options) -> str:
 def _shapley(signed: np.ndarray, membership: np.ndarray, options: _Options, rng: np.random.Generator) -> np.ndarray:
     """Shapley values of the game v(S) = NPS(all) - NPS(rows mentioning none of S).
 
-    ``signed`` is +1 for promoters, -1 for detractors, 0 for passives. The values add
+    ``signed`` is each answer's value (+100 promoter, -100 detractor, 0 passive for NPS). The values add
     up to v(all categories); they are NaN when no row is left once every category
     is removed (the game has no baseline then).
     """
@@ -548,7 +690,7 @@ def _coalition_values_hard(signed: np.ndarray, membership: np.ndarray) -> np.nda
     net = _subset_sums(np.bincount(masks, weights=signed, minlength=size))
     # Rows that mention none of S are exactly the rows whose mask is a subset of S's complement.
     complement = (size - 1) ^ np.arange(size)
-    nps_without = 100 * _divide(net[complement], count[complement])
+    nps_without = _divide(net[complement], count[complement])
     return nps_without[0] - nps_without
 
 
@@ -568,7 +710,7 @@ def _coalition_values_soft(signed: np.ndarray, membership: np.ndarray) -> np.nda
             np.multiply(products[:half], block[:, j], out=products[half : 2 * half])
         count += products.sum(axis=1)
         net += products @ signed[start : start + chunk]
-    nps_without = 100 * _divide(net, count)
+    nps_without = _divide(net, count)
     return nps_without[0] - nps_without
 
 
@@ -606,14 +748,14 @@ def _shapley_permutations(
     """
     unique, counts = np.unique(np.column_stack([membership, signed]), axis=0, return_counts=True)
     keep, net = 1 - unique[:, :-1], unique[:, -1]
-    nps_all = 100 * (counts @ net) / counts.sum()
+    nps_all = (counts @ net) / counts.sum()
     k = membership.shape[1]
     totals = np.zeros(k)
     for _ in range(n_permutations):
         weights, previous = counts.astype(float), 0.0
         for category in rng.permutation(k):
             weights = weights * keep[:, category]
-            value = nps_all - 100 * _divide(weights @ net, weights.sum())
+            value = nps_all - _divide(weights @ net, weights.sum())
             totals[category] += value - previous
             previous = value
     return totals / max(n_permutations, 1)
@@ -626,24 +768,58 @@ def _with_corrected_prevalence(
     table: pd.DataFrame,
     groups: np.ndarray,
     membership: np.ndarray,
-    categories: list,
+    items: list,
     error_rates: dict[str, ErrorRates],
-) -> pd.DataFrame:
+    min_n: int,
+) -> tuple[pd.DataFrame, list[str]]:
     """Add prevalence (overall and per NPS group) and impact corrected with Rogan-Gladen.
 
-    ``categories`` gives the column order of ``membership`` (the table itself is sorted).
+    ``items`` gives the column order of ``membership`` (the table itself is sorted). Rates
+    are looked up by item, then (for a topic-only item) by category: a model's topic error
+    rates say nothing about how well it tells complaints from praise. A correction is left
+    out (NaN) with a warning when it would not be stable: fewer than ``min_n`` mentions, or
+    a tagged share the error rates cannot explain (at or below the false-alarm rate, or
+    above the hit rate), which Rogan-Gladen would clip to 0% or 100%.
     """
-    unknown = set(error_rates) - set(categories)
+    known = set(items) | {split_item(i)[0] for i in items}
+    unknown = set(error_rates) - known
     if unknown:
         raise ValueError(f"error_rates name categories not in labels: {sorted(map(str, unknown))}")
-    column = {c: j for j, c in enumerate(categories)}
+    column = {c: j for j, c in enumerate(items)}
     group_share = np.array([(groups == g).mean() for g in (DETRACTOR, PASSIVE, PROMOTER)])
-    rows = [
-        _corrected_row(error_rates[c], groups, membership[:, column[c]], group_share) if c in error_rates else {}
-        for c in table["category"]
-    ]
+    rows: list[dict[str, float]] = []
+    no_rates: list[str] = []
+    unstable: list[str] = []
+    for row in table.itertuples():
+        rates = error_rates.get(row.item) or (error_rates.get(row.category) if not row.polarity else None)
+        mentioned = membership[:, column[row.item]]
+        if rates is None:
+            rows.append({})
+            if row.polarity and row.mentions > 0:
+                no_rates.append(row.display_name)
+        elif row.mentions < min_n or not (1 - rates.specificity < mentioned.mean() <= rates.sensitivity):
+            rows.append({})
+            unstable.append(row.display_name)
+        else:
+            rows.append(_corrected_row(rates, groups, mentioned, group_share))
     corrected = pd.DataFrame(rows, columns=CORRECTED_COLUMNS, index=table.index).astype(float)
-    return pd.concat([table, corrected], axis=1)
+    warnings = []
+    if no_rates:
+        warnings.append(
+            f"--correct: no error rates apply to {len(no_rates)} complaint/praise rows (the model's rates are "
+            f"for topics), so they are not corrected: {_names_list(no_rates)}"
+        )
+    if unstable:
+        warnings.append(
+            f"--correct: the correction is unstable for {len(unstable)} rows (fewer than {min_n} mentions, or "
+            f"a tagged share the error rates cannot explain) and is left out: {_names_list(unstable)}"
+        )
+    return pd.concat([table, corrected], axis=1), warnings
+
+
+def _names_list(names: list[str], limit: int = 5) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(map(str, names[:limit])) + more
 
 
 CORRECTED_COLUMNS = [
@@ -689,6 +865,7 @@ class _Slicer:
     """Runs the slice analysis for every distinct key combination (segment, period, both)."""
 
     groups: np.ndarray
+    values: np.ndarray
     membership: np.ndarray
     categories: list
     names: dict
@@ -707,7 +884,13 @@ class _Slicer:
             # Own stream per slice: results do not depend on which other cuts were asked for.
             rng = np.random.default_rng([self.seed, layer, number])
             summary, table = _analyze_slice(
-                self.groups[rows], self.membership[rows], self.categories, self.names, self.options, rng
+                self.groups[rows],
+                self.values[rows],
+                self.membership[rows],
+                self.categories,
+                self.names,
+                self.options,
+                rng,
             )
             key_values = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
             frames.append(_with_slice_columns(table, summary, self.options.min_n).assign(**key_values))
@@ -768,9 +951,12 @@ def _period_label(start: pd.Timestamp, period: str) -> str:
     return f"{start.year}-{start.month:02d}"
 
 
-def _interval(low: float, high: float, level: str) -> str:
-    """ " (95% CI 3.9 to 8.4)", or nothing when there was no bootstrap."""
-    return "" if np.isnan(low) or np.isnan(high) else f" ({level} {low:.1f} to {high:.1f})"
+def _count(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _q(q: float) -> str:
+    return "< 0.001" if q < 0.001 else f"= {q:.3f}"
 
 
 def _percent(share: float) -> str:

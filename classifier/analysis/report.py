@@ -12,97 +12,183 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from .drivers import DriverAnalysis, DriverSettings, NpsSummary
+from .changes import change_sentence
+from .drivers import ALL, DriverAnalysis, DriverSettings, NpsSummary, driver_sentences
+from .wording import LANGUAGES, date_text, period_name, say
 
 GROUP_COLOURS = {"promoters": "#009E73", "passives": "#BDBDBD", "detractors": "#D55E00"}
-ROLE_COLOURS = {"detractor driver": "#D55E00", "strength": "#009E73", "neutral": "#52667A", "low n": "#B8B8B8"}
-ROLE_LABELS = {
-    "detractor driver": "Detractor driver",
-    "strength": "Strength",
-    "neutral": "Not significant",
-    "low n": "Too few mentions",
+ROLE_COLOURS = {
+    "detractor driver": "#D55E00",
+    "strength": "#009E73",
+    "watch": "#E69F00",
+    "neutral": "#52667A",
+    "low n": "#B8B8B8",
 }
 LINE_COLOURS = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9"]
 CHART_WIDTH = 960
 LABEL_WIDTH = 250
+TREND_LEFT, TREND_RIGHT = 100, CHART_WIDTH - 60  # every trend chart puts its periods at the same x
 N_TOP_CAUSES = 5
 N_EXAMPLES = 3
+N_CHANGES = 6
+
+
+def report_title(lang: str = "en", metric: str = "nps") -> str:
+    """The default title: "What drives our NPS" in the report's language."""
+    return say(lang, "title_nps" if metric == "nps" else "title_mean")
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The report's language and metric, and the words that depend on both."""
+
+    lang: str
+    metric: str
+    scale: tuple[int, int]
+
+    def __call__(self, key: str, **values: object) -> str:
+        return say(self.lang, key, **values)
+
+    @property
+    def metric_name(self) -> str:
+        return say(self.lang, "metric_nps" if self.metric == "nps" else "metric_mean")
+
+    @property
+    def Metric(self) -> str:  # the capitalised form, for headings
+        return say(self.lang, "metric_nps" if self.metric == "nps" else "Metric_mean")
+
+    @property
+    def low(self) -> str:
+        return say(self.lang, f"low_word_{self.metric}")
+
+    def groups(self) -> dict[str, str]:
+        """Group key -> label: promoters/passives/detractors, or high/middle/low scores for a mean."""
+        keys = ("promoters", "passives", "detractors") if self.metric == "nps" else ("high", "middle", "low")
+        return dict(zip(GROUP_COLOURS, (say(self.lang, k) for k in keys)))
+
+    @property
+    def digits(self) -> int:
+        return 1 if self.metric == "nps" else 2
+
+    def value(self, value: float, digits: int | None = None) -> str:
+        """An NPS (signed) or an average score (not signed)."""
+        if self.metric == "nps":
+            return _signed(value, 0 if digits is None else digits)
+        return _number(value, 2 if digits is None else digits)
 
 
 def render_html(
     analysis: DriverAnalysis,
     examples: dict[str, list[str]] | None = None,
-    title: str = "What drives our NPS",
+    title: str | None = None,
     subtitle: str = "Customer-service survey comments",
+    lang: str = "en",
 ) -> str:
     """The whole report as one HTML string; the caller writes it to a file.
 
-    ``examples`` maps category ids to comments that are already masked; up to three are
-    shown per top detractor cause. Every piece of text is HTML-escaped.
+    ``examples`` maps items (category ids, or ``id:neg`` / ``id:pos``) to comments that are
+    already masked; up to three are shown per ranked cause. ``lang`` (en, nb, sv) sets the
+    headings and sentences; cause names come from ``analysis`` (the codebook's, in that language).
+    Every piece of text is HTML-escaped.
     """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}")
+    words = _Words(lang, analysis.settings.metric, analysis.settings.scale)
     sections = [
-        _headline(analysis),
-        _key_findings(analysis),
-        _section("Impact on NPS per cause", _impact_intro(analysis), _forest_plot(analysis)),
+        _headline(analysis, words),
+        _key_findings(analysis, words),
         _section(
-            "Promoters, passives and detractors per cause",
-            "<p>How the people who mention each cause scored, next to all answers.</p>",
-            _group_shares_chart(analysis),
+            words("h_impact", metric=words.metric_name),
+            _impact_intro(analysis, words),
+            _forest_plot(analysis, words),
         ),
-        _section("All causes in numbers", "", _driver_table(analysis)),
-        _correction_section(analysis),
-        _trend_section(analysis),
-        _segment_section(analysis),
-        _examples_section(analysis, examples or {}),
-        _method_section(analysis),
+        _section(words("h_shares"), f"<p>{escape(words('shares_intro'))}</p>", _group_shares_chart(analysis, words)),
+        _section(words("h_table"), _jargon(analysis, words), _driver_table(analysis, words)),
+        _correction_section(analysis, words),
+        _trend_section(analysis, words),
+        _segment_section(analysis, words),
+        _examples_section(analysis, examples or {}, words),
+        _method_section(analysis, words),
     ]
-    return _page(title, subtitle, "\n".join(s for s in sections if s))
+    header_lines = [subtitle]
+    if analysis.date_range is not None:
+        start, end = analysis.date_range
+        header_lines.append(words("date_range", start=date_text(start, lang), end=date_text(end, lang)))
+    return _page(title or report_title(lang, words.metric), header_lines, "\n".join(s for s in sections if s), lang)
+
+
+def top_complaints(block: pd.DataFrame, limit: int = 3, min_mentions: int = 3) -> pd.DataFrame:
+    """The complaints that cost the most in one slice (a segment, a period).
+
+    Complaints (and topic-only causes) with a negative impact and at least ``min_mentions``
+    mentions, most points lost first; significance is not required, since a segment's
+    sample is small, so the impact with its interval is what to read.
+    """
+    costly = block[block["polarity"].isin(["neg", ""]) & (block["impact"] < 0) & (block["mentions"] >= min_mentions)]
+    return costly.sort_values("impact", kind="stable").head(limit)
 
 
 # --------------------------------------------------------------------------- sections
 
 
-def _headline(analysis: DriverAnalysis) -> str:
+def _headline(analysis: DriverAnalysis, words: _Words) -> str:
     overall = analysis.overall
-    level = _ci_label(analysis)
-    excluded = f" ({overall.n_excluded:,} left out without a valid score)" if overall.n_excluded else ""
+    level = _ci_label(analysis, words)
+    answers = words("answers_with_score", n=f"{overall.n:,}")
+    if overall.n_excluded:
+        answers += f" ({words('left_out', n=f'{overall.n_excluded:,}')})"
+    low, high = words.value(overall.nps_ci_low, words.digits), words.value(overall.nps_ci_high, words.digits)
+    value = words.value(overall.nps)
     return f"""<section class="headline">
-  <div class="nps"><span class="nps-label">NPS</span><span class="nps-value">{_signed(overall.nps, 0)}</span>
-    <span class="nps-ci">{level}: {_signed(overall.nps_ci_low, 1)} to {_signed(overall.nps_ci_high, 1)}</span></div>
+  <div class="nps"><span class="nps-label">{escape(words.Metric)}</span><span class="nps-value">{value}</span>
+    <span class="nps-ci">{escape(level)}: {low} {words("to")} {high}</span></div>
   <div class="split">
-    <p class="muted">{overall.n:,} answers with a score{escape(excluded)}</p>
-    {_group_bar(overall)}
+    <p class="muted">{escape(answers)}</p>
+    {_group_bar(overall, words)}
   </div>
 </section>"""
 
 
-def _key_findings(analysis: DriverAnalysis) -> str:
-    items = "".join(f"<li>{escape(s)}</li>" for s in analysis.sentences)
-    return _section("Key findings", f"<ul class=\"findings\">{items}</ul>", "")
-
-
-def _impact_intro(analysis: DriverAnalysis) -> str:
-    return (
-        "<p>How many NPS points each cause costs (left of zero) or wins (right of zero): the change in "
-        "NPS if the answers that mention it were left out, with its "
-        f"{escape(_ci_label(analysis))}. Grey causes have fewer than {analysis.settings.min_n} "
-        "mentions and are not ranked.</p>"
+def _key_findings(analysis: DriverAnalysis, words: _Words) -> str:
+    sentences = driver_sentences(
+        analysis.table, analysis.overall, analysis.settings.ci, metric=words.metric, lang=words.lang
     )
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    return _section(words("h_findings"), f'<ul class="findings">{items}</ul>', "")
 
 
-def _driver_table(analysis: DriverAnalysis) -> str:
+def _impact_intro(analysis: DriverAnalysis, words: _Words) -> str:
+    text = words(
+        "impact_intro",
+        metric=words.metric_name,
+        interval=_ci_label(analysis, words),
+        min_n=analysis.settings.min_n,
+    )
+    return f"<p>{escape(text)}</p>"
+
+
+def _jargon(analysis: DriverAnalysis, words: _Words) -> str:
+    # The template holds <b> tags; only the filled-in values need escaping.
+    return f'<p class="jargon">{words("jargon", low=escape(words.low), alpha=f"{analysis.settings.alpha:g}")}</p>'
+
+
+def _role_label(role: str, words: _Words) -> str:
+    return words(f"role_{role}")
+
+
+def _driver_table(analysis: DriverAnalysis, words: _Words) -> str:
     table = analysis.table
     head = [
-        "Cause",
-        "Mentions",
-        "Share of answers",
-        "NPS among them",
-        "Detractors among them",
-        "Detractor lift",
-        "Impact (points)",
-        "Shared impact (Shapley)",
-        "q-value",
-        "Role",
+        words("col_cause"),
+        words("col_mentions"),
+        words("col_share"),
+        words("col_within", metric=words.Metric),
+        words("col_low", low=words.low.capitalize()),
+        words("col_lift"),
+        words("col_impact"),
+        words("col_shapley"),
+        words("col_q"),
+        words("col_role"),
     ]
     rows = []
     for row in table.itertuples():
@@ -110,87 +196,113 @@ def _driver_table(analysis: DriverAnalysis) -> str:
             escape(str(row.display_name)),
             _count(row.mentions),
             _pct(row.mention_share),
-            _with_interval(row.nps_within, row.nps_within_ci_low, row.nps_within_ci_high, 0),
+            _with_interval(row.nps_within, row.nps_within_ci_low, row.nps_within_ci_high, words, 0),
             _pct(row.detractor_share),
             _number(row.detractor_lift, 2),
-            _with_interval(row.impact, row.impact_ci_low, row.impact_ci_high, 1),
-            _signed(row.shapley, 1),
+            _with_interval(row.impact, row.impact_ci_low, row.impact_ci_high, words, words.digits, signed=True),
+            _signed(row.shapley, words.digits),
             _q_value(row.q_value),
+            f'<span class="badge" style="background:{ROLE_COLOURS[row.role]}">'
+            f"{escape(_role_label(row.role, words))}</span>",
         ]
-        cells.append(
-            f"<span class=\"badge\" style=\"background:{ROLE_COLOURS[row.role]}\">"
-            f"{escape(ROLE_LABELS[row.role])}</span>"
-        )
         rows.append(cells)
     return _html_table(head, rows)
 
 
-def _correction_section(analysis: DriverAnalysis) -> str:
+def _correction_section(analysis: DriverAnalysis, words: _Words) -> str:
     """Shares and impact corrected for the classifier's measured error rates."""
     rates = analysis.settings.error_rates or {}
     table = analysis.table
     if "corrected_impact" not in table.columns:
         return ""
     head = [
-        "Cause",
-        "Sensitivity",
-        "Specificity",
-        "Share as tagged",
-        "Corrected share",
-        "Corrected share among detractors",
-        "among passives",
-        "among promoters",
-        "Impact as tagged",
-        "Corrected impact",
+        words("col_cause"),
+        words("col_sensitivity"),
+        words("col_specificity"),
+        words("col_tagged_share"),
+        words("col_corrected_share"),
+        words("col_tagged_impact"),
+        words("col_corrected_impact"),
     ]
-    rows = [
-        [
-            escape(str(row.display_name)),
-            _number(rates[row.category].sensitivity, 2),
-            _number(rates[row.category].specificity, 2),
-            _pct(row.mention_share),
-            _pct(row.corrected_prevalence),
-            _pct(row.corrected_prevalence_detractors),
-            _pct(row.corrected_prevalence_passives),
-            _pct(row.corrected_prevalence_promoters),
-            _signed(row.impact, 1),
-            _signed(row.corrected_impact, 1),
-        ]
-        for row in table.itertuples()
-        if row.category in rates
-    ]
-    intro = (
-        "<p>The tagging model misses some mentions (sensitivity) and sometimes tags a cause that is not "
-        "there (specificity). Given those rates from cross-validation, these columns estimate the "
-        "shares a perfect tagger would find, within each score group, and the impact that follows. "
-        "Scores are taken as given; intervals and tests above use the tags as found.</p>"
-    )
-    return _section("Corrected for tagging errors", intro, _html_table(head, rows))
+    rows = []
+    for row in table.itertuples():
+        rate = rates.get(row.item) or (rates.get(row.category) if not row.polarity else None)
+        if rate is None or pd.isna(row.corrected_impact):
+            continue
+        rows.append(
+            [
+                escape(str(row.display_name)),
+                _number(rate.sensitivity, 2),
+                _number(rate.specificity, 2),
+                _pct(row.mention_share),
+                _pct(row.corrected_prevalence),
+                _signed(row.impact, 1),
+                _signed(row.corrected_impact, 1),
+            ]
+        )
+    if not rows:
+        return ""
+    notes = "".join(f'<p class="muted">{escape(w)}</p>' for w in analysis.warnings)
+    return _section(words("h_corrected"), f"<p>{escape(words('corrected_intro'))}</p>{notes}", _html_table(head, rows))
 
 
-def _with_interval(value: float, low: float, high: float, digits: int) -> str:
-    return (
-        f"{_signed(value, digits)}<br><span class=\"interval\">{_signed(low, digits)} to {_signed(high, digits)}</span>"
-    )
+def _with_interval(value: float, low: float, high: float, words: _Words, digits: int, signed: bool = False) -> str:
+    fmt = (lambda v: _signed(v, digits)) if signed else (lambda v: words.value(v, digits))
+    return f'{fmt(value)}<br><span class="interval">{fmt(low)} {words("to")} {fmt(high)}</span>'
 
 
-def _trend_section(analysis: DriverAnalysis) -> str:
+def _trend_section(analysis: DriverAnalysis, words: _Words) -> str:
     if analysis.trend is None or analysis.trend.empty:
         return ""
+    settings = analysis.settings
     per_period = analysis.trend.drop_duplicates("period")
+    lead = ""
+    changes = analysis.changes
+    if changes is not None and not changes.empty:
+        sentence = change_sentence(changes, metric=words.metric, lang=words.lang, period=settings.period)
+        lead = f'<p class="lead">{escape(sentence)}</p>'
     undated = (
-        f"<p class=\"muted\">{analysis.n_undated:,} answers without a date are left out of the trend.</p>"
-        if analysis.n_undated
-        else ""
+        f'<p class="muted">{escape(words("undated", n=f"{analysis.n_undated:,}"))}</p>' if analysis.n_undated else ""
     )
+    intro = lead + f"<p>{escape(words('trend_intro', metric=words.Metric))}</p>" + undated
+    charts = _nps_trend_chart(per_period, words) + _mentions_trend_chart(analysis, words)
     return _section(
-        f"Trend per {analysis.settings.period}",
-        "<p>NPS per period with its interval (shaded), and how often the top causes are mentioned.</p>" + undated,
-        _nps_trend_chart(per_period, analysis) + _mentions_trend_chart(analysis),
+        words("h_trend", period=words(f"period_{settings.period or 'month'}")),
+        intro,
+        charts + _changes_table(analysis, words),
     )
 
 
-def _segment_section(analysis: DriverAnalysis) -> str:
+def _changes_table(analysis: DriverAnalysis, words: _Words) -> str:
+    """The last pair of periods: the biggest contributions, then the residual row."""
+    changes = analysis.changes
+    if changes is None or changes.empty:
+        return ""
+    a, b = changes["from"].iloc[-1], changes["to"].iloc[-1]
+    rows = changes[(changes["from"] == a) & (changes["to"] == b)]
+    shown = pd.concat([rows[rows["item"] != ""].head(N_CHANGES), rows[rows["item"] == ""]])
+    digits = words.digits
+    body = [
+        [
+            escape(words("no_cause") if not row.item else str(row.display_name)),
+            _signed(row.mix, digits),
+            _signed(row.score, digits),
+            f"{_signed(row.contribution, digits)}<br><span class=\"interval\">"
+            f"{_signed(row.contribution_ci_low, digits)} {words('to')} "
+            f"{_signed(row.contribution_ci_high, digits)}</span>",
+        ]
+        for row in shown.itertuples()
+    ]
+    head = [words("col_cause"), words("col_mix"), words("col_score"), words("col_contribution")]
+    heading = words(
+        "h_changes",
+        a=period_name(a, analysis.settings.period, words.lang),
+        b=period_name(b, analysis.settings.period, words.lang),
+    )
+    return f"<h3>{escape(heading)}</h3><p>{words('changes_intro')}</p>" + _html_table(head, body)
+
+
+def _segment_section(analysis: DriverAnalysis, words: _Words) -> str:
     if analysis.segments is None:
         return ""
     min_n = analysis.settings.min_n
@@ -207,85 +319,82 @@ def _segment_section(analysis: DriverAnalysis) -> str:
             first.slice_passive_share,
             first.slice_detractor_share,
         )
-        drivers = block[block["role"] == "detractor driver"]
+        complaints = top_complaints(block)
         top = (
-            "&mdash;"
-            if drivers.empty
-            else f"{escape(str(drivers.iloc[0].display_name))} ({_signed(drivers.iloc[0].impact, 1)})"
+            f'<span class="muted">{escape(words("none_found"))}</span>'
+            if complaints.empty
+            else "<br>".join(
+                f"{escape(str(r.display_name))} ({_signed(r.impact, words.digits)})" for r in complaints.itertuples()
+            )
         )
-        small = " <span class=\"badge grey\">small sample</span>" if first.slice_low_n else ""
+        small = f' <span class="badge grey">{escape(words("small_sample"))}</span>' if first.slice_low_n else ""
         rows.append(
             [
-                escape(str(segment)) + small,
+                escape(words("all_answers") if segment == ALL else str(segment)) + small,
                 _count(summary.n),
-                _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, 0),
-                _group_bar(summary, width=220, height=14, labels=False),
+                _with_interval(summary.nps, summary.nps_ci_low, summary.nps_ci_high, words, 0),
+                _group_bar(summary, words, width=220, height=14, labels=False),
                 top,
             ]
         )
-    note = (
-        f"<p>NPS per segment and its strongest detractor driver. Segments with fewer than {min_n} "
-        "answers are marked <em>small sample</em>: read them with care.</p>"
-    )
-    head = ["Segment", "Answers", "NPS", "Promoters / passives / detractors", "Top detractor driver (impact)"]
-    return _section("Segments", note, _html_table(head, rows, text_columns=(0, 3, 4)))
+    note = words("segments_intro", metric=words.Metric, min_n=min_n)
+    head = [words("col_segment"), words("col_answers"), words.Metric, words("col_groups"), words("col_top")]
+    return _section(words("h_segments"), f"<p>{note}</p>", _html_table(head, rows, text_columns=(0, 3, 4)))
 
 
-def _examples_section(analysis: DriverAnalysis, examples: dict[str, list[str]]) -> str:
+def _examples_section(analysis: DriverAnalysis, examples: dict[str, list[str]], words: _Words) -> str:
     blocks = []
-    for row in _top_causes(analysis.table).itertuples():
-        comments = [c for c in examples.get(row.category, []) if str(c).strip()][:N_EXAMPLES]
-        if comments:
-            quotes = "".join(f"<blockquote>{escape(str(c))}</blockquote>" for c in comments)
-            blocks.append(f"<h3>{escape(str(row.display_name))}</h3>{quotes}")
-    if not blocks:
-        return ""
-    return _section(
-        "What customers say",
-        "<p>Example comments for the top detractor causes (personal details masked).</p>",
-        "".join(blocks),
-    )
-
-
-def _method_section(analysis: DriverAnalysis) -> str:
-    settings = analysis.settings
-    level = _ci_label(analysis)
-    correction = ""
-    if settings.error_rates:
-        correction = (
-            "<dt>Corrected share and impact</dt><dd>The classifier that tags the comments makes "
-            "mistakes. Using its measured hit rate and false-alarm rate, the corrected shares "
-            "estimate how often each cause would be found if every comment were tagged perfectly, "
-            "and the impact that follows. Scores are not corrected; intervals and tests use the "
-            "tags as found.</dd>"
+    for row in analysis.table[analysis.table["role"] != "low n"].itertuples():
+        comments = [c for c in examples.get(row.item, []) if str(c).strip()][:N_EXAMPLES]
+        css = f' class="{_tone(row)}"'
+        quotes = (
+            "".join(f"<blockquote{css}>{escape(str(c))}</blockquote>" for c in comments)
+            or f'<p class="muted">{escape(words("no_examples"))}</p>'
         )
-    body = f"""<dl class="method">
-<dt>NPS</dt><dd>Share of promoters (score 9-10) minus share of detractors (0-6), from -100 to +100.
-Passives (7-8) count in the total only.</dd>
-<dt>Impact</dt><dd>NPS of all answers minus NPS of the answers that do <em>not</em> mention the cause.
-A negative number is what the cause costs: removing the answers that mention it would raise NPS by
-that many points. A positive number is a strength.</dd>
-<dt>Shared impact (Shapley)</dt><dd>Many comments mention more than one cause, so impacts overlap and
-do not add up. The Shapley value shares the effect of each comment fairly between the causes it mentions
-(averaged over every order in which causes could be removed), so the shared impacts add up exactly to the
-gap between overall NPS and the NPS of answers that mention no cause at all.
-{escape(_shapley_note(settings))}</dd>
-<dt>{escape(level)}</dt><dd>The answers were resampled {settings.n_boot:,} times (bootstrap); the
-interval holds the middle {escape(_ci_percent(analysis))} of the results. A wide interval means few
-answers: the true value could be anywhere in it.</dd>
-<dt>Significant</dt><dd>Fisher's exact test asks whether detractors are more (or less) common among the
-answers that mention a cause than among the others. Because many causes are tested at once, the p-values
-are adjusted with the Benjamini-Hochberg method (q-value); a cause is significant when q &lt;
-{settings.alpha:g}, which keeps the expected share of false alarms among the flagged causes below
-{escape(_pct(settings.alpha))}. A <em>detractor driver</em> is significant and costs NPS; a
-<em>strength</em> is significant and wins NPS.</dd>
-<dt>Too few mentions</dt><dd>Causes mentioned fewer than {settings.min_n} times are shown in grey and
-not ranked: their numbers move a lot by chance.</dd>
-{correction}
-<dt>Keep in mind</dt><dd>These numbers show association, not proof of cause: they say where unhappy
-customers point, not what would happen after a change.</dd>
-</dl>"""
-    return _section("How to read this", "", body)
+        badge = (
+            f'<span class="badge" style="background:{ROLE_COLOURS[row.role]}">'
+            f"{escape(_role_label(row.role, words))}</span>"
+        )
+        blocks.append(f"<h3>{escape(str(row.display_name))} {badge}</h3>{quotes}")
+    if not examples or not blocks:
+        return ""
+    return _section(words("h_examples"), f"<p>{escape(words('examples_intro'))}</p>", "".join(blocks))
+
+
+def _tone(row) -> str:
+    """How a quote is framed: a complaint (orange), praise (green) or a plain mention (grey)."""
+    if row.polarity == "pos" or (not row.polarity and row.role == "strength"):
+        return "praise"
+    if row.polarity == "neg" or (not row.polarity and row.role in ("detractor driver", "watch") and row.impact < 0):
+        return "complaint"
+    return "mention"
+
+
+def _method_section(analysis: DriverAnalysis, words: _Words) -> str:
+    settings = analysis.settings
+    if words.metric == "nps":
+        metric_text = words("method_nps")
+    else:
+        low_top = 2 if settings.scale == (1, 5) else 6
+        high_bottom = 4 if settings.scale == (1, 5) else 9
+        metric_text = words(
+            "method_mean",
+            low_range=f"{settings.scale[0]}-{low_top}",
+            high_range=f"{high_bottom}-{settings.scale[1]}",
+        )
+    items = [
+        (words.Metric, metric_text),
+        (words("col_impact"), words("method_impact", metric=words.metric_name)),
+        (
+            _ci_label(analysis, words),
+            words("method_interval", n_boot=f"{settings.n_boot:,}", level=_ci_percent(analysis)),
+        ),
+        (words("col_role"), words("method_roles", alpha=f"{settings.alpha:g}", min_n=settings.min_n)),
+        (words("col_shapley"), words("shapley_what", metric=words.metric_name) + " " + _shapley_note(settings, words)),
+        (words("h_caveat"), words("method_caveat")),
+    ]
+    body = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in items)
+    return _section(words("h_method"), "", f'<dl class="method">{body}</dl>')
 
 
 # --------------------------------------------------------------------------- charts
@@ -305,8 +414,9 @@ class _Scale:
         return self.start + (value - self.low) / span * (self.end - self.start)
 
 
-def _group_bar(summary: NpsSummary, width: int = 640, height: int = 34, labels: bool = True) -> str:
+def _group_bar(summary: NpsSummary, words: _Words, width: int = 640, height: int = 34, labels: bool = True) -> str:
     """Stacked bar of promoter / passive / detractor shares."""
+    names = words.groups()
     shares = {
         "promoters": summary.promoter_share,
         "passives": summary.passive_share,
@@ -322,58 +432,66 @@ def _group_bar(summary: NpsSummary, width: int = 640, height: int = 34, labels: 
     legend = ""
     if labels:
         legend = "".join(
-            _legend_item(i * 150, height + 22, GROUP_COLOURS[g], f"{g.capitalize()} {_pct(s)}")
+            _legend_item(i * 190, height + 22, GROUP_COLOURS[g], f"{names[g]} {_pct(s)}")
             for i, (g, s) in enumerate(shares.items())
         )
     total_height = height + (32 if labels else 0)
-    description = ", ".join(f"{g} {_pct(s)}" for g, s in shares.items())
+    description = ", ".join(f"{names[g]} {_pct(s)}" for g, s in shares.items())
     return _svg(width, total_height, "".join(body) + legend, description, cls="bar")
 
 
-def _forest_plot(analysis: DriverAnalysis) -> str:
+def _forest_plot(analysis: DriverAnalysis, words: _Words) -> str:
     """Impact per cause with its interval; colour = role, grey = too few mentions."""
     table = analysis.table
     row_height, top, bottom = 30, 34, 56
     height = top + row_height * len(table) + bottom
     values = table[["impact", "impact_ci_low", "impact_ci_high"]].to_numpy(dtype=float)
     scale = _Scale(*_padded_domain(values, include_zero=True), LABEL_WIDTH + 10, CHART_WIDTH - 200)
+    shown_roles = [r for r in ROLE_COLOURS if (table["role"] == r).any()]  # a legend of what is there
     body = [
-        _legend_item(LABEL_WIDTH + 10 + i * 170, 16, ROLE_COLOURS[r], ROLE_LABELS[r])
-        for i, r in enumerate(ROLE_COLOURS)
+        _legend_item(LABEL_WIDTH + 10 + i * 135, 16, ROLE_COLOURS[r], _role_label(r, words))
+        for i, r in enumerate(shown_roles)
     ]
     plot_bottom = top + row_height * len(table)
     body += _x_axis(scale, top, plot_bottom)
-    body.append(_text(scale(0) - 8, plot_bottom + 40, "\u2190 costs NPS points", anchor="end", cls="caption"))
-    body.append(_text(scale(0) + 8, plot_bottom + 40, "wins NPS points \u2192", cls="caption"))
+    body.append(_text(scale(0) - 8, plot_bottom + 40, words("costs"), anchor="end", cls="caption"))
+    body.append(_text(scale(0) + 8, plot_bottom + 40, words("wins"), cls="caption"))
+    digits = words.digits
     for i, row in enumerate(table.itertuples()):
         y = top + row_height * i + row_height / 2
         colour = ROLE_COLOURS[row.role]
         muted = row.role == "low n"
         if i % 2 == 0:
             body.append(_rect(0, y - row_height / 2, CHART_WIDTH, row_height, "#000", opacity=0.03))
-        name = str(row.display_name) + (" (low n)" if muted else "")
+        name = str(row.display_name) + (f" {words('low_n_tag')}" if muted else "")
         body.append(_text(LABEL_WIDTH, y + 4, name, anchor="end", cls="muted" if muted else None))
         if not np.isnan(row.impact_ci_low):
             body.append(_line(scale(row.impact_ci_low), y, scale(row.impact_ci_high), y, colour, 2.5))
         if not np.isnan(row.impact):
             body.append(f'<circle cx="{scale(row.impact):.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>')
-        interval = f"{_signed(row.impact, 1)}  ({_signed(row.impact_ci_low, 1)} to {_signed(row.impact_ci_high, 1)})"
+        interval = (
+            f"{_signed(row.impact, digits)}  ({_signed(row.impact_ci_low, digits)} to "
+            f"{_signed(row.impact_ci_high, digits)})"
+        )
         body.append(_text(CHART_WIDTH - 190, y + 4, interval, cls="muted" if muted else "value"))
     return _svg(CHART_WIDTH, height, "".join(body), "Impact on NPS per cause with intervals")
 
 
-def _group_shares_chart(analysis: DriverAnalysis) -> str:
+def _group_shares_chart(analysis: DriverAnalysis, words: _Words) -> str:
     """100% stacked bars per cause, with all answers on top for comparison."""
     table = analysis.table
     overall = analysis.overall
+    names = words.groups()
     row_height, top = 28, 34
     height = top + row_height * (len(table) + 1) + 10
     bar_start, bar_end = LABEL_WIDTH + 10, CHART_WIDTH - 110
     body = [
-        _legend_item(bar_start + i * 150, 16, colour, group.capitalize())
+        _legend_item(bar_start + i * 170, 16, colour, names[group])
         for i, (group, colour) in enumerate(GROUP_COLOURS.items())
     ]
-    rows = [("All answers", overall.promoter_share, overall.passive_share, overall.detractor_share, overall.n, False)]
+    rows = [
+        (words("all_answers"), overall.promoter_share, overall.passive_share, overall.detractor_share, overall.n, False)
+    ]
     rows += [
         (str(r.display_name), r.promoter_share, r.passive_share, r.detractor_share, r.mentions, r.role == "low n")
         for r in table.itertuples()
@@ -381,7 +499,7 @@ def _group_shares_chart(analysis: DriverAnalysis) -> str:
     for i, (name, promoters, passives, detractors, count, muted) in enumerate(rows):
         y = top + row_height * i
         opacity = 0.45 if muted else 1.0
-        label = name + (" (low n)" if muted else "")
+        label = name + (f" {words('low_n_tag')}" if muted else "")
         body.append(
             _text(
                 LABEL_WIDTH,
@@ -403,12 +521,12 @@ def _group_shares_chart(analysis: DriverAnalysis) -> str:
     return _svg(CHART_WIDTH, height, "".join(body), "Promoters, passives and detractors per cause")
 
 
-def _nps_trend_chart(per_period: pd.DataFrame, analysis: DriverAnalysis) -> str:
+def _nps_trend_chart(per_period: pd.DataFrame, words: _Words) -> str:
     height, top, bottom = 300, 20, 50
     values = per_period[["slice_nps", "slice_nps_ci_low", "slice_nps_ci_high"]].to_numpy(dtype=float)
     y_scale = _Scale(*_padded_domain(values, include_zero=False), height - bottom, top)
     xs = _period_positions(len(per_period))
-    body = _y_axis(y_scale, 70, CHART_WIDTH - 30, "NPS")
+    body = _y_axis(y_scale, 70, TREND_RIGHT + 20, words.Metric)
     body += _period_labels(per_period["period"].tolist(), xs, height - bottom + 20)
     band = per_period[["slice_nps_ci_low", "slice_nps_ci_high"]].to_numpy(dtype=float)
     if not np.isnan(band).any() and len(xs) > 1:
@@ -423,11 +541,19 @@ def _nps_trend_chart(per_period: pd.DataFrame, analysis: DriverAnalysis) -> str:
             f'stroke="#0072B2" stroke-width="2"/>'
         )
         if len(xs) <= 16:
-            body.append(_text(x, y_scale(value) - 10, _signed(value, 0), anchor="middle", cls="value"))
+            body.append(
+                _text(
+                    x,
+                    y_scale(value) - 10,
+                    words.value(value, 0 if words.metric == "nps" else 2),
+                    anchor="middle",
+                    cls="value",
+                )
+            )
     return _svg(CHART_WIDTH, height, "".join(body), "NPS per period")
 
 
-def _mentions_trend_chart(analysis: DriverAnalysis) -> str:
+def _mentions_trend_chart(analysis: DriverAnalysis, words: _Words) -> str:
     causes = _top_causes(analysis.table)
     if causes.empty:
         return ""
@@ -435,23 +561,27 @@ def _mentions_trend_chart(analysis: DriverAnalysis) -> str:
     if trend is None:
         return ""
     periods = trend["period"].drop_duplicates().tolist()
-    shares = trend.pivot(index="period", columns="category", values="mention_share").reindex(periods)
-    shown = shares[causes["category"]]
-    height, top, bottom, right = 280, 20, 50, 220
-    y_scale = _Scale(0.0, _ceil_nice(np.nanmax(shown.to_numpy(dtype=float), initial=0.01)), height - bottom, top)
-    xs = _period_positions(len(periods), end=CHART_WIDTH - right)
-    body = _y_axis(y_scale, 70, CHART_WIDTH - right, "Share of answers", percent=True)
-    body += _period_labels(periods, xs, height - bottom + 20)
+    shares = trend.pivot(index="period", columns="item", values="mention_share").reindex(periods)
+    shown = shares[causes["item"]]
+    plot_height, top, bottom = 280, 20, 50
+    legend_rows = math.ceil(len(causes) / 2)
+    height = plot_height + legend_rows * 22 + 6
+    y_scale = _Scale(0.0, _ceil_nice(np.nanmax(shown.to_numpy(dtype=float), initial=0.01)), plot_height - bottom, top)
+    xs = _period_positions(len(periods))
+    body = _y_axis(y_scale, 70, TREND_RIGHT + 20, words("col_share"), percent=True)
+    body += _period_labels(periods, xs, plot_height - bottom + 20)
     for i, cause in enumerate(causes.itertuples()):
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        body.append(_polyline(xs, [y_scale(v) for v in shown[cause.category].fillna(0)], colour))
-        body.append(_legend_item(CHART_WIDTH - right + 20, top + 10 + i * 22, colour, str(cause.display_name)))
+        body.append(_polyline(xs, [y_scale(v) for v in shown[cause.item].fillna(0)], colour))
+        # Below the plot, two to a row: names with "- complaints" are too long for a side legend.
+        x, y = TREND_LEFT + (i % 2) * 420, plot_height + (i // 2) * 22
+        body.append(_legend_item(x, y, colour, str(cause.display_name)))
     return _svg(CHART_WIDTH, height, "".join(body), "Mentions of the top causes per period")
 
 
 def _top_causes(table: pd.DataFrame, limit: int = N_TOP_CAUSES) -> pd.DataFrame:
-    """Detractor drivers first; when there are none, the ranked causes that cost the most NPS."""
-    drivers = table[table["role"] == "detractor driver"]
+    """Detractor drivers and causes to watch; when there are none, the ranked causes that cost the most."""
+    drivers = table[(table["role"] == "detractor driver") | ((table["role"] == "watch") & (table["impact"] < 0))]
     if drivers.empty:
         drivers = table[(table["role"] != "low n") & (table["impact"] < 0)].sort_values("impact")
     return drivers.head(limit)
@@ -518,7 +648,7 @@ def _y_axis(scale: _Scale, left: float, right: float, caption: str, percent: boo
     return parts
 
 
-def _period_positions(count: int, start: float = 100, end: float = CHART_WIDTH - 50) -> list[float]:
+def _period_positions(count: int, start: float = TREND_LEFT, end: float = TREND_RIGHT) -> list[float]:
     if count == 1:
         return [(start + end) / 2]
     step = (end - start) / (count - 1)
@@ -580,9 +710,10 @@ def _html_table(head: list[str], rows: list[list[str]], text_columns: tuple[int,
     return f'<div class="table-wrap"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _page(title: str, subtitle: str, body: str) -> str:
+def _page(title: str, header_lines: list[str], body: str, lang: str = "en") -> str:
+    subtitle = "".join(f'<p class="subtitle">{escape(line)}</p>' for line in header_lines)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -590,7 +721,7 @@ def _page(title: str, subtitle: str, body: str) -> str:
 <style>{_CSS}</style>
 </head>
 <body>
-<header><h1>{escape(title)}</h1><p class="subtitle">{escape(subtitle)}</p></header>
+<header><h1>{escape(title)}</h1>{subtitle}</header>
 <main>
 {body}
 </main>
@@ -644,6 +775,11 @@ tbody tr:nth-child(even) { background: #fafbfc; }
   white-space: nowrap; }
 .badge.grey { background: #9aa3ac; }
 blockquote { margin: 6px 0; padding: 8px 12px; border-left: 4px solid #D55E00; background: #fdf5ef; }
+blockquote.praise { border-left-color: #009E73; background: #eef8f4; }
+blockquote.mention { border-left-color: #9aa3ac; background: #f4f5f7; }
+p.lead { font-size: 17px; font-weight: 600; }
+p.jargon { color: #52667a; font-size: 13px; }
+h3 .badge { margin-left: 6px; vertical-align: middle; }
 dl.method dt { font-weight: 700; margin-top: 10px; }
 dl.method dd { margin: 2px 0 0 0; }
 @media print { body { background: #fff; } section { break-inside: avoid; border: none; } }
@@ -678,15 +814,14 @@ def _q_value(q: float) -> str:
     return "n/a" if pd.isna(q) else ("&lt; 0.001" if q < 0.001 else f"{q:.3f}")
 
 
-def _shapley_note(settings: DriverSettings) -> str:
-    method = settings.shapley_method
-    if method == "exact":
-        return "Computed exactly over every combination of causes."
-    return f"Estimated from random orders of the causes: {method}."
+def _shapley_note(settings: DriverSettings, words: _Words) -> str:
+    if settings.shapley_method == "exact":
+        return words("shapley_exact")
+    return words("shapley_estimate", n=settings.shapley_method.split("(")[-1].split()[0])
 
 
-def _ci_label(analysis: DriverAnalysis) -> str:
-    return f"{_ci_percent(analysis)} interval"
+def _ci_label(analysis: DriverAnalysis, words: _Words) -> str:
+    return words("interval", level=_ci_percent(analysis))
 
 
 def _ci_percent(analysis: DriverAnalysis) -> str:
