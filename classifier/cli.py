@@ -408,14 +408,21 @@ def drivers(
     sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
     title: str = typer.Option("What drives our NPS", help="Title of the HTML report."),
     trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+    themes_file: Optional[Path] = typer.Option(
+        None, "--themes", help="A themes table from `classify discover`: the report gets 'What no category covers'."
+    ),
 ):
     """Join categories with scores and rank the causes that drive detractors, with uncertainty."""
+    from .analysis.discover import read_themes
     from .analysis.survey import analyze_file, model_for_file, report_subtitle, write_driver_table, write_report
     from .files.writing import refuse_overwrite
 
     for target in (out_file, html):
         if target is not None:
             refuse_overwrite(target, (file,))
+    if themes_file is not None and html is None:
+        raise InputError("--themes adds a section to the HTML report; give --html too")
+    themes = read_themes(themes_file) if themes_file is not None else None
     model = model_for_file(file, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
     result = analyze_file(
         file,
@@ -437,7 +444,7 @@ def drivers(
         write_driver_table(result, out_file, protect=(file,))
         console.print(f"Wrote {out_file}", highlight=False)
     if html:
-        write_report(result, html, title, report_subtitle(result, file))
+        write_report(result, html, title, report_subtitle(result, file), themes=themes)
         console.print(f"Wrote {html}", highlight=False)
 
 

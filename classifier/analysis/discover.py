@@ -615,4 +615,9 @@ def read_themes(path: str | Path) -> pd.DataFrame:
     missing = [c for c in ("theme", "size", "top_terms") if c not in df.columns]
     if missing:
         raise InputError(f"is not a themes file from `classify discover` (no {', '.join(missing)} column)", path=path)
-    return df
+    for col in ("size", "share", "detractor_share", "scored", "uncovered", "size_since", "share_since"):
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col].astype(str).str.replace(",", ".", regex=False), errors="coerce")
+    if "emerging" in df.columns:
+        df["emerging"] = df["emerging"].astype(str).str.strip().str.lower() == "true"
+    return df.fillna({c: "" for c in df.columns if df[c].dtype == object})

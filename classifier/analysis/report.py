@@ -34,11 +34,13 @@ def render_html(
     examples: dict[str, list[str]] | None = None,
     title: str = "What drives our NPS",
     subtitle: str = "Customer-service survey comments",
+    themes: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string; the caller writes it to a file.
 
     ``examples`` maps category ids to comments that are already masked; up to three are
-    shown per top detractor cause. Every piece of text is HTML-escaped.
+    shown per top detractor cause. ``themes`` (a table from `classify discover`) adds the
+    section "What no category covers". Every piece of text is HTML-escaped.
     """
     sections = [
         _headline(analysis),
@@ -56,6 +58,10 @@ def render_html(
         _examples_section(analysis, examples or {}),
         _method_section(analysis),
     ]
+    if themes is not None:
+        from .themes_report import themes_section
+
+        sections.insert(-1, themes_section(themes))
     return _page(title, subtitle, "\n".join(s for s in sections if s))
 
 

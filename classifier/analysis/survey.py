@@ -216,7 +216,10 @@ def report_subtitle(result: SurveyDrivers, path: Path) -> str:
     return text + (f"; tagged by {result.model_id}" if result.model_id else "")
 
 
-def write_report(result: SurveyDrivers, out: Path, title: str, subtitle: str) -> None:
+def write_report(
+    result: SurveyDrivers, out: Path, title: str, subtitle: str, themes: pd.DataFrame | None = None
+) -> None:
     from .report import render_html
 
-    write_text_atomic(out, render_html(result.analysis, examples=result.examples, title=title, subtitle=subtitle))
+    html = render_html(result.analysis, examples=result.examples, title=title, subtitle=subtitle, themes=themes)
+    write_text_atomic(out, html)
