@@ -181,6 +181,7 @@ def test_words_new_to_the_training_data_surface_even_when_the_model_is_confident
     fraud_theme = found.assignment[0]
     assert fraud_theme and found.assignment[: len(FRAUD)] == [fraud_theme] * len(FRAUD)
     assert set(found.assignment[len(FRAUD) :]) == {""}  # confidently coded, no new words: not looked at
+    assert found.themes["detractor_share"].isna().all()  # no score column: no share of detractors
 
 
 def test_a_recurring_new_word_needs_three_comments():
@@ -325,3 +326,11 @@ def test_bad_input_is_one_line_and_exit_2(args, message, small_model_dir, tmp_pa
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert survey.read_bytes() == before
+
+
+def test_a_model_whose_training_data_is_not_here_needs_training_data(small_model_dir, tmp_path):
+    survey = planted_survey(tmp_path / "june.csv")
+    result = run("discover", survey, "--model", small_model_dir)  # its card records no data file
+    assert result.exit_code == 2, result.output
+    assert "give it with --training-data" in result.output
+    assert not (tmp_path / "june.themes.csv").exists()

@@ -568,8 +568,8 @@ def discover_file(
         raise InputError("--k must be at least 2")
     if not 0 < min_confidence <= 1:
         raise InputError("--min-confidence must be above 0 and at most 1")
+    known_texts, source = training_texts(model, training_data)  # before tagging: fail fast
     df, coded, text, score, predicted = read_coded(path, model, text_col=text_col, score_col=score_col, sheet=sheet)
-    known_texts, source = training_texts(model, training_data)
     known = training_words(known_texts)
     names = model.codebook.display_names("en") if model is not None else None
     discovery = find_themes(
