@@ -186,9 +186,12 @@ def test_words_new_to_the_training_data_surface_even_when_the_model_is_confident
 
 def test_a_recurring_new_word_needs_three_comments():
     known = discover.training_words(BILLS)
-    once = coded(["helt ny greie her", *BILLS], confident=True)
-    uncovered, uses_new, new_words = discover.candidates(once, known, min_new_word_comments=3)
+    twice = coded(["rar greie kom", "enda en greie", *BILLS], confident=True)
+    _, uses_new, new_words = discover.candidates(twice, known)
     assert not uses_new.any() and new_words == []
+    thrice = coded(["rar greie kom", "enda en greie", "greie med brevet", *BILLS], confident=True)
+    _, uses_new, new_words = discover.candidates(thrice, known)
+    assert uses_new[:3].all() and not uses_new[3:].any() and "greie" in new_words
 
 
 def test_uncovered_means_no_category_or_low_confidence():

@@ -12,15 +12,16 @@ Two kinds of comment are looked at (the *candidates*):
 Comments with fewer than two content words ("Bra", "ok", an emoji) carry no cause and
 are left out. The candidates are described by word and character n-gram TF-IDF
 (stop words dropped; character n-grams inside words join inflections and compounds:
-"lenken"/"lenke", "svindel-sms"/"sms") and factorised with NMF. The number of
-components k is chosen by stability: for each k from 2 to `MAX_K`, the
-assignment of the comments from the fit on all candidates is compared (adjusted Rand
-index) with fits on `N_SUBSAMPLES` random 80% subsamples; the k whose themes come
-back most alike wins (ties to the smaller k). Components whose members share
-vocabulary (cosine similarity of their mean vectors of at least `MERGE_SIMILARITY`:
-one cause told in Norwegian and in Swedish, say) are then merged into one theme, and
-themes with fewer than `min_size` members are dropped. A comment belongs to the theme
-that carries at least half of its NMF weight, or to none.
+"lenken"/"lenke", "svindel-sms"/"sms") and factorised with NMF into k components
+(`fit_themes`). Each comment goes to its strongest component; components whose members
+share vocabulary (cosine similarity of their mean vectors of at least
+`MERGE_SIMILARITY`: one cause told in Norwegian and in Swedish, say) are merged into
+one theme; then a comment belongs to the theme whose mean vector it is most similar
+to, if at least `MIN_SIMILARITY`, and themes with fewer than `min_size` members are
+dropped. k is chosen by stability (`choose_k`): for each k from 2 to `MAX_K`, the
+themes of all candidates are compared (adjusted Rand index) with those found on
+`N_SUBSAMPLES` random 80% subsamples; the k whose themes come back most alike wins
+(ties to the smaller k). docs/discover.md explains and measures it.
 
 Everything is seeded: the same file, model and seed give the same themes.
 """
@@ -83,7 +84,7 @@ _EXTRA_STOP_WORDS = {"dere", "deres", "dykk", "ikkje", "ok", "okej", "okay", "ti
 
 
 @cache
-def display_stop_words() -> frozenset[str]:
+def theme_stop_words() -> frozenset[str]:
     """Function words of Norwegian, Swedish, Danish and English, for themes only.
 
     The classifier keeps every word (stop-word lists drop words that carry causes and
@@ -114,7 +115,7 @@ def content_words(text: str) -> list[str]:
     >>> content_words("Fikk en svindel-SMS med lenke fra dere")
     ['svindel-sms', 'lenke']
     """
-    stop = display_stop_words()
+    stop = theme_stop_words()
     return [w for w in surface_words(text) if w not in stop]
 
 
@@ -280,7 +281,11 @@ class Discovery:
 
 
 def candidates(
-    coded: Coded, known_words: set[str], *, min_confidence: float = MIN_CONFIDENCE, min_new_word_comments: int = 1
+    coded: Coded,
+    known_words: set[str],
+    *,
+    min_confidence: float = MIN_CONFIDENCE,
+    min_new_word_comments: int = MIN_NEW_WORD_COMMENTS,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Which comments are uncovered, which use recurring words new to the training data, and those words."""
     content = [content_words(t) for t in coded.texts]
@@ -312,9 +317,7 @@ def find_themes(
     from sklearn.feature_extraction.text import TfidfVectorizer
     from threadpoolctl import threadpool_limits
 
-    uncovered, uses_new, new_words = candidates(
-        coded, known_words, min_confidence=min_confidence, min_new_word_comments=MIN_NEW_WORD_COMMENTS
-    )
+    uncovered, uses_new, new_words = candidates(coded, known_words, min_confidence=min_confidence)
     has_words = np.array([bool(surface_words(t)) for t in coded.texts], dtype=bool)
     discovery = Discovery(
         themes=_empty_themes(),
@@ -473,9 +476,7 @@ def compare_since(discovery: Discovery, old: Coded, known_words: set[str]) -> pd
         for col in SINCE_COLUMNS:
             themes[col] = pd.Series(dtype=object)
         return themes
-    uncovered, uses_new, _ = candidates(
-        old, known_words, min_confidence=discovery.min_confidence, min_new_word_comments=MIN_NEW_WORD_COMMENTS
-    )
+    uncovered, uses_new, _ = candidates(old, known_words, min_confidence=discovery.min_confidence)
     rows = np.flatnonzero(uncovered | uses_new)
     assigned, _ = discovery.theme_model.assign([old.texts[i] for i in rows])
     old_counts = Counter(assigned)
