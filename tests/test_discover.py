@@ -337,3 +337,8 @@ def test_a_model_whose_training_data_is_not_here_needs_training_data(small_model
     assert result.exit_code == 2, result.output
     assert "give it with --training-data" in result.output
     assert not (tmp_path / "june.themes.csv").exists()
+
+
+def test_help_has_examples():
+    out = run("discover", "--help").output
+    assert "Examples" in out and "classify discover survey.csv --out themes.csv --assign comments.csv" in out
