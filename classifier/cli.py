@@ -463,8 +463,12 @@ def drivers(
     sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
     title: Optional[str] = typer.Option(None, help="Title of the HTML report."),
     trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+    themes_file: Optional[Path] = typer.Option(
+        None, "--themes", help="A themes table from `classify discover`: the report gets 'What no category covers'."
+    ),
 ):
     """Join categories with scores and rank the causes that drive detractors, with uncertainty."""
+    from .analysis.discover import read_themes
     from .analysis.report import LANGUAGES, report_title
     from .analysis.survey import (
         analyze_files,
@@ -486,6 +490,9 @@ def drivers(
     for target in (out_file, html, changes_file):
         if target is not None:
             refuse_overwrite(target, inputs)
+    if themes_file is not None and html is None:
+        raise InputError("--themes adds a section to the HTML report; give --html too")
+    themes = read_themes(themes_file) if themes_file is not None else None
     model = model_for_files(inputs, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
     result = analyze_files(
         inputs,
@@ -515,7 +522,7 @@ def drivers(
         if html:
             subtitle = report_subtitle(result, inputs)
             title = title or report_title(lang, metric)
-            write_report(result, html, title, subtitle, lang, protect=tuple(inputs), batch=batch)
+            write_report(result, html, title, subtitle, lang, themes=themes, protect=tuple(inputs), batch=batch)
         batch.commit()
     for written in (out_file, changes_file, html):
         if written:
@@ -674,6 +681,141 @@ def _print_changes(a, compare: tuple[str, str] | None, limit: int = 5) -> None:
         console.print(table, highlight=False)
     if len(pairs) > len(shown):
         console.print(f"({len(pairs)} pairs of periods in all; --changes FILE writes every one)", highlight=False)
+
+
+# --------------------------------------------------------------------------- discover
+
+
+@app.command(
+    epilog=_examples(
+        "classify discover survey.csv --out themes.csv --assign comments.csv",
+        "classify discover june.predictions.csv --since may.predictions.csv",
+        "classify drivers survey.csv --themes themes.csv --html report.html   # the report's section on them",
+    )
+)
+@friendly_errors
+def discover(
+    file: Path = typer.Argument(
+        ..., help="A survey export (tagged on the fly) or a file written by `classify predict`."
+    ),
+    model_ref: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Themes table, one row per theme: .csv, .xlsx or .parquet (default: NAME.themes.csv)."
+    ),
+    assign: Optional[Path] = typer.Option(
+        None, "--assign", help="Every input row with a `theme` column (empty: none): .csv, .xlsx or .parquet."
+    ),
+    since: Optional[Path] = typer.Option(
+        None, "--since", help="An earlier survey or predictions file: themes much more common now are emerging."
+    ),
+    training_data: Optional[Path] = typer.Option(
+        None, "--training-data", help="The model's training data, for its words (default: as its model card says)."
+    ),
+    k: Optional[int] = typer.Option(None, "--k", help="NMF components (default: the most stable from 2 to 10)."),
+    min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest theme, in comments."),
+    min_confidence: float = typer.Option(
+        0.5, "--min-confidence", help="Comments whose best category is less probable than this count as uncovered."
+    ),
+    text_col: Optional[str] = typer.Option(None, help="Comment column (default: found by its header)."),
+    score_col: Optional[str] = typer.Option(None, help="0-10 score column (default: found by its header)."),
+    sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
+    seed: int = typer.Option(0, help="Seed for the subsamples and the NMF: same file and seed, same themes."),
+    trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+):
+    """Find themes no category covers: among uncovered comments, and words the training data never uses."""
+    from .analysis.discover import discover_file, write_assignment, write_themes
+    from .analysis.survey import is_predictions_file, model_for_file
+    from .files.writing import OutputBatch, refuse_overwrite
+    from .model.store import get_model
+
+    inputs = (file,) + ((since,) if since else ())
+    out = out or file.with_name(f"{file.stem}.themes.csv")
+    for target in (out, assign):
+        if target is not None:
+            refuse_overwrite(target, inputs)
+    model = model_for_file(file, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
+    if model is None and since is not None and not is_predictions_file(since, sheet):
+        model = get_model(model_ref, trust=trust, on_train=_say_training)
+    result = discover_file(
+        file,
+        model,
+        since=since,
+        training_data=training_data,
+        text_col=text_col,
+        score_col=score_col,
+        sheet=sheet,
+        k=k,
+        min_size=min_size,
+        min_confidence=min_confidence,
+        seed=seed,
+    )
+    _print_themes(result, file, min_size)
+    with OutputBatch() as batch:  # themes and assignments together, or neither
+        write_themes(result, out, protect=inputs, batch=batch)
+        if assign:
+            write_assignment(result, assign, protect=inputs, batch=batch)
+        batch.commit()
+    for written in (out, assign):
+        if written:
+            console.print(f"Wrote {printable(written)}", highlight=False)
+
+
+def _print_themes(result, file: Path, min_size: int) -> None:
+    import pandas as pd
+
+    d = result.discovery
+    err.print(
+        f"{file}: comments {result.text_col!r}"
+        + (f", scores {result.score_col!r}" if result.score_col else " (no score column)")
+        + (f" (tagged by model {result.model_id})" if result.predicted else " (predictions from the file)")
+        + f"; words of the training data from {result.training_source}",
+        highlight=False,
+    )
+    new_words = ", ".join(d.new_words[:8]) + (", ..." if len(d.new_words) > 8 else "")
+    console.print(
+        f"\n{d.n_comments} comments; {d.n_uncovered} with no category or none with probability >= "
+        f"{d.min_confidence:g}; {d.n_new_word_comments} more use words the training data never has"
+        + (f" ({new_words})" if d.new_words else ""),
+        highlight=False,
+    )
+    if d.n_candidates == 0:
+        console.print("No uncovered comments: nothing to find themes in.", highlight=False)
+        return
+    if d.themes.empty:
+        console.print(f"No theme of at least {min_size} comments among them.", highlight=False)
+        return
+    if d.stability:
+        tried = ", ".join(f"{k}: {v:.2f}" for k, v in d.stability.items())
+        console.print(
+            f"k = {d.k} NMF components, the most stable (adjusted Rand index per k: {tried})", highlight=False
+        )
+    else:
+        console.print(f"k = {d.k} NMF components (as given)", highlight=False)
+    table = RichTable(title="Themes no category covers", title_justify="left")
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("theme", "left"),
+        ("comments", "right"),
+        ("detractors", "right"),
+        ("top terms", "left"),
+        ("new words", "left"),
+    ]
+    emerging = "emerging" in d.themes.columns
+    if emerging:
+        columns += [("before", "right"), ("emerging", "left")]
+    for col, justify in columns:
+        table.add_column(col, justify=justify)
+    for _, r in d.themes.iterrows():
+        cells = [
+            str(r["theme"]),
+            f"{int(r['size'])} ({100 * r['share']:.1f}%)",
+            "-" if pd.isna(r["detractor_share"]) else f"{100 * r['detractor_share']:.0f}%",
+            str(r["top_terms"]),
+            str(r["new_words"]),
+        ]
+        if emerging:
+            cells += [f"{int(r['size_since'])} ({100 * r['share_since']:.1f}%)", "yes" if r["emerging"] else ""]
+        table.add_row(*cells)
+    console.print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -83,12 +83,14 @@ def render_html(
     title: str | None = None,
     subtitle: str = "Customer-service survey comments",
     lang: str = "en",
+    themes: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string; the caller writes it to a file.
 
     ``examples`` maps items (category ids, or ``id:neg`` / ``id:pos``) to comments that are
     already masked; up to three are shown per ranked cause. ``lang`` (en, nb, sv) sets the
     headings and sentences; cause names come from ``analysis`` (the codebook's, in that language).
+    ``themes`` (a table from `classify discover`) adds the section "What no category covers".
     Every piece of text is HTML-escaped.
     """
     if lang not in LANGUAGES:
@@ -110,6 +112,10 @@ def render_html(
         _examples_section(analysis, examples or {}, words),
         _method_section(analysis, words),
     ]
+    if themes is not None:
+        from .themes_report import themes_section
+
+        sections.insert(-1, themes_section(themes))
     header_lines = [subtitle]
     if analysis.date_range is not None:
         start, end = analysis.date_range

@@ -565,10 +565,13 @@ def write_report(
     title: str,
     subtitle: str,
     lang: str = "en",
+    themes: pd.DataFrame | None = None,
     protect: tuple[Path, ...] = (),
     batch: OutputBatch | None = None,
 ) -> None:
     from .report import render_html
 
-    html = render_html(result.analysis, examples=result.examples, title=title, subtitle=subtitle, lang=lang)
+    html = render_html(
+        result.analysis, examples=result.examples, title=title, subtitle=subtitle, lang=lang, themes=themes
+    )
     write_text_atomic(out, html, protect=protect, batch=batch)
