@@ -1,7 +1,7 @@
 """Every file `classify predict` writes reads back into every command that takes it, with the same numbers.
 
 A predictions file is written in each output form (CSV, Nordic CSV with `;` and
-decimal commas, XLSX, Parquet, JSON Lines, and CSV with `--redact`); then
+decimal commas, XLSX, Parquet, JSON Lines, CSV with `--redact`, and `--long`); then
 `classify drivers` (counting labels, and `--soft` with the probabilities) must
 give exactly the driver table it gives for the plain CSV, and tagging the file
 again must keep every one of its columns. A reader that silently took a decimal
@@ -29,6 +29,9 @@ FORMS = {
     "jsonl": ("tagged.jsonl",),
     "redacted": ("tagged-redacted.csv", "--redact"),
 }
+# One row per comment and assigned category: the same drivers from its labels; it holds no
+# probabilities of unassigned categories, so `--soft` and the wide read-back do not apply.
+LONG = ("tagged-long.csv", "--long")
 
 
 def run(*args):
@@ -41,7 +44,7 @@ def run(*args):
 def tagged(small_model_dir, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("readback")
     files = {}
-    for form, (name, *options) in FORMS.items():
+    for form, (name, *options) in {**FORMS, "long": LONG}.items():
         run("predict", EXAMPLE, "--model", small_model_dir, "--out", folder / name, *options)
         files[form] = folder / name
     return files
@@ -53,8 +56,10 @@ def drivers_table(path: Path, *options: str) -> pd.DataFrame:
     return pd.read_csv(out)
 
 
-@pytest.mark.parametrize("form", [f for f in FORMS if f != "csv"])
-@pytest.mark.parametrize("soft", [False, True], ids=["labels", "soft"])
+@pytest.mark.parametrize(
+    "form, soft",
+    [(f, False) for f in [*FORMS, "long"] if f != "csv"] + [(f, True) for f in FORMS if f != "csv"],
+)
 def test_drivers_read_every_output_form_with_the_same_numbers(tagged, form, soft):
     options = ("--soft",) if soft else ()
     expected = drivers_table(tagged["csv"], *options)

@@ -410,7 +410,7 @@ def _read_long(
     probability = pd.to_numeric(df["probability"].astype(str).str.replace(",", "."), errors="coerce").fillna(0.0)
     items = _item_order({x for x in label if x})
     keys = df["row"]
-    first = df.groupby(keys, sort=False).head(1).set_index(keys)
+    first = df.groupby(keys, sort=False).head(1).set_index("row")
     hard = pd.crosstab(keys, label).reindex(index=first.index, columns=items, fill_value=0).clip(upper=1)
     soft = (
         pd.DataFrame({"row": keys, "item": label, "p": probability})
