@@ -21,6 +21,7 @@ from ..files.cells import parse_dates
 from ..files.columns import find_column, require_column
 from ..files.reading import open_table
 from ..files.writing import TableWriter, write_text_atomic
+from ..model.card import ModelCard
 from ..model.model import ErrorRates, Model, clean_texts
 from ..nps import parse_scores
 from ..text.privacy import mask
@@ -52,25 +53,24 @@ def is_predictions_file(path: str | Path, sheet: str | None = None) -> bool:
 
 def model_for_file(
     path: str | Path, model: str | Path | None = None, *, sheet: str | None = None, trust: bool = False, on_train=None
-) -> Model | None:
-    """The model `classify drivers` needs for a file, or None when it needs none.
+) -> Model | ModelCard | None:
+    """What `classify drivers` needs of a model for a file: the model, its card only, or nothing.
 
-    A survey export is tagged by the model asked for (the default, trained on
-    first use). A predictions file carries its labels; a model is loaded only when
-    one was named, or when the default exists, for its display names and error rates.
+    A survey export is tagged by the model asked for (the default, trained on first
+    use). A predictions file carries its labels: only the card of the model named (or
+    of the default, when it exists) is read, as JSON, for label names and the error
+    rates of --correct; the model file itself is never opened.
     """
-    from ..model.store import MODEL_FILE, get_model, load_model, model_dir
+    from ..model.store import get_model, load_card
 
     if not is_predictions_file(path, sheet):
         return get_model(model, trust=trust, on_train=on_train)
-    if model is not None:
-        return load_model(model, trust=trust)
-    return load_model(None, trust=trust) if (model_dir(None) / MODEL_FILE).exists() else None
+    return load_card(model)
 
 
 def analyze_file(
     path: str | Path,
-    model: Model | None,
+    model: Model | ModelCard | None,
     *,
     score_col: str | None = None,
     text_col: str | None = None,
@@ -96,7 +96,7 @@ def analyze_file(
     predicted = not predictions.is_predictions(df.columns)
     text = require_column(table, text_col, "--text-col") if text_col else find_column(table.columns, "text", df)
     if predicted:
-        if model is None:
+        if not isinstance(model, Model):
             raise InputError("has no predictions (labels and prob_* columns) and no model was given", path=path)
         if text is None:
             raise InputError(
@@ -160,7 +160,7 @@ def analyze_file(
         display_names={c: names.get(c, c) for c in categories} if names else None,
     )
     examples = pick_examples(df, text, hard, soft_values, scores, analysis) if text else {}
-    model_id = model.model_id if predicted and model is not None else _recorded_model(df)
+    model_id = model.model_id if predicted and isinstance(model, Model) else _recorded_model(df)
     return SurveyDrivers(analysis, text, score, date_col, len(df), invalid, predicted, examples, model_id)
 
 
@@ -171,7 +171,7 @@ def _recorded_model(df: pd.DataFrame) -> str:
     return ", ".join(sorted({str(v) for v in df["model"].dropna().unique()}))
 
 
-def _error_rates(model: Model | None, categories: list[str]) -> dict[str, ErrorRates]:
+def _error_rates(model: Model | ModelCard | None, categories: list[str]) -> dict[str, ErrorRates]:
     rates = model.error_rates() if model is not None else {}
     if not rates:
         raise InputError(
