@@ -44,11 +44,14 @@ def fresh_env(wheel, tmp_path_factory) -> Path:
     env = tmp_path_factory.mktemp("fresh") / "venv"
     venv.EnvBuilder(with_pip=True).create(env)
     python = env / "bin" / "python"
+    # Without PYTHONPATH: a source checkout on it (its egg-info) would count as installed already.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         capture_output=True,
         text=True,
+        env=clean,
     )
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],

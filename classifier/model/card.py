@@ -50,8 +50,16 @@ def card_problem(card: object) -> str:
         for lab in labels
     ):
         return "no list of labels with their names"
-    if not isinstance(card.get("created"), str) or not isinstance(card.get("training_data"), dict):
+    data = card.get("training_data")
+    if not isinstance(card.get("created"), str) or not isinstance(data, dict):
         return "no date or training data"
+    files = data.get("files", [])
+    if (
+        not isinstance(data.get("source") or "", str)
+        or not isinstance(files, list)
+        or not all(isinstance(f, str) for f in files)
+    ):
+        return "no name of the training data"
     metrics = card.get("metrics")
     if metrics is None:
         return ""

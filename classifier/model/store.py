@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sklearn.pipeline import Pipeline
+
 from .. import paths
 from ..errors import InputError
 from ..files.writing import new_file_mode
@@ -387,9 +389,11 @@ def _read_model_file(model_path: Path, folder: Path) -> dict:
         ) from None
     if (
         not isinstance(payload, dict)
-        or not {"pipeline", "codebook", "variant", "seed"} <= payload.keys()
-        or not isinstance(payload["codebook"], dict)
-        or "ids" not in payload["codebook"]
+        or not isinstance(payload.get("pipeline"), Pipeline)
+        or not isinstance(payload.get("codebook"), dict)
+        or not isinstance(payload["codebook"].get("ids"), list)
+        or not isinstance(payload.get("variant"), str)
+        or not isinstance(payload.get("seed"), int)
     ):
         raise InputError(f"is not a model file this version can read; {_retrain(folder)}", path=model_path)
     return payload
