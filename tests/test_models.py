@@ -262,7 +262,7 @@ def test_a_planted_model_file_never_runs_code(planted, tmp_path, small_model_dir
     assert not marker.exists() and not (tmp_path / "p.csv").exists()
 
 
-def test_a_model_saved_in_the_old_pickle_format_is_never_opened(home, tmp_path, scored_survey):
+def test_a_model_saved_in_the_old_pickle_format_is_never_opened(home, tmp_path, scored_survey, gym_labels):
     marker = tmp_path / "code-ran"
     for name in ("old", "default"):
         folder = home / name
@@ -275,6 +275,10 @@ def test_a_model_saved_in_the_old_pickle_format_is_never_opened(home, tmp_path, 
     default = one_line_error(invoke("predict", scored_survey))  # not retrained behind the user's back
     assert "older version" in default and "retrain it with `classify train`" in default
     assert not marker.exists() and (home / "default" / OLD_MODEL_FILE).exists()
+    # Following the advice works, and the old file goes.
+    assert invoke("train", "--data", gym_labels, "--out", home / "old", "--folds", 2).exit_code == 0
+    assert invoke("predict", scored_survey, "--model", "old", "--out", tmp_path / "p.csv").exit_code == 0
+    assert not (home / "old" / OLD_MODEL_FILE).exists() and not marker.exists()
 
 
 def _card(folder: Path) -> dict:
