@@ -146,7 +146,7 @@ def train(
     """
     from .model.dataset import load_labelled
     from .model.metrics import format_report
-    from .model.store import MODEL_FILE, model_dir, new_model_name, prepare_model_dir, save_model
+    from .model.store import MODEL_FILE, check_model_dir, model_dir, new_model_name, save_model
     from .model.training import train as fit
     from .paths import shipped_data
 
@@ -155,7 +155,7 @@ def train(
     source = data or shipped_data()
     target = out_dir or model_dir(name or ("default" if data is None else new_model_name(data)))
     labelled = load_labelled(source, codebook=codebook, text_col=text_col, label_col=label_col)
-    prepare_model_dir(target)  # a folder it cannot write fails now, not after the training
+    check_model_dir(target)  # a folder it cannot write fails now, not after the training
     for warning in labelled.warnings:
         err.print(_labelled("warning:", "yellow", warning), highlight=False)
     err.print(

@@ -19,6 +19,7 @@ needed. Training on your own data never replaces it: `new_model_name` picks a fr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -194,9 +195,13 @@ def _retrain(folder: Path) -> str:
     return f"retrain it with `classify train --data YOUR_LABELLED_DATA --out {folder}`"
 
 
-def prepare_model_dir(out_dir: str | Path) -> Path:
-    """The folder a model will be saved in, created and checked writable (before the training, not after)."""
+def check_model_dir(out_dir: str | Path) -> None:
+    """InputError now when a model cannot be saved in `out_dir`, so no training is wasted on it.
+
+    Leaves nothing behind: a folder it had to create to find out is removed again.
+    """
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=out_dir)
@@ -204,7 +209,10 @@ def prepare_model_dir(out_dir: str | Path) -> Path:
         os.unlink(probe)
     except OSError as exc:
         raise InputError(f"cannot write a model here ({exc.strerror or type(exc).__name__})", path=out_dir) from None
-    return out_dir
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
 
 
 def model_bytes(model: Model) -> bytes:
@@ -256,7 +264,11 @@ def model_bytes(model: Model) -> bytes:
 
 def save_model(model: Model, out_dir: str | Path) -> Path:
     """Write model.skops, manifest.json (with its SHA-256) and the model card, each whole or not at all."""
-    out_dir = prepare_model_dir(out_dir)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write a model here ({exc.strerror or type(exc).__name__})", path=out_dir) from None
     data = model_bytes(model)
     name, digest = out_dir.name, hashlib.sha256(data).hexdigest()
     manifest = {
