@@ -351,7 +351,7 @@ def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model
     if not trust and digest != manifest["sha256"]:
         raise InputError(
             f"{MODEL_FILE} does not match the SHA-256 in {MANIFEST_FILE}: it was changed "
-            f"after the tool wrote it. {_retrain(path).capitalize()}, or pass --trust only "
+            f"after the tool wrote it; {_retrain(path)}, or pass --trust only "
             "if you changed it yourself",
             path=path,
         )
