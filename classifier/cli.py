@@ -174,7 +174,7 @@ def train(
     """
     from .model.dataset import load_labelled
     from .model.metrics import format_report
-    from .model.store import model_dir, new_model_name, save_model
+    from .model.store import MODEL_FILE, check_model_dir, model_dir, new_model_name, save_model
     from .model.training import train as fit
     from .model.training import training_steps
     from .paths import shipped_data
@@ -185,6 +185,7 @@ def train(
     source = data or shipped_data()
     target = out_dir or model_dir(name or ("default" if data is None else new_model_name(data)))
     labelled = load_labelled(source, codebook=codebook, text_col=text_col, label_col=label_col)
+    check_model_dir(target)  # a folder it cannot write fails now, not after the training
     for warning in labelled.warnings:
         err.print(_labelled("warning:", "yellow", warning), highlight=False)
     err.print(
@@ -196,7 +197,7 @@ def train(
     save_model(model, target)
     console.print(format_report(model.card["metrics"], model.labels, title="Cross-validated metrics:"), highlight=False)
     console.print(
-        f"\nSaved model {model.name!r} to {target}/ (model.joblib, manifest.json, model_card.md)", highlight=False
+        f"\nSaved model {model.name!r} to {target}/ ({MODEL_FILE}, manifest.json, model_card.md)", highlight=False
     )
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from classifier import __version__, load_labelled
 from classifier.cli import app
+from classifier.model.store import MODEL_FILE
 from classifier.paths import shipped_data
 
 DEFAULT_DATA = shipped_data()
@@ -323,4 +324,4 @@ def test_train_text_and_label_columns_match_headers_case_insensitively(tmp_path,
     pd.DataFrame(rows).to_csv(path, index=False)
     result = run("train", "--data", path, "--text-col", "kommentar", "--label-col", "KATEGORI", "--folds", 2)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "models" / "mine" / "model.joblib").exists()
+    assert (tmp_path / "models" / "mine" / MODEL_FILE).exists()

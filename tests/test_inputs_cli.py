@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 import classifier.tagging
 from classifier.cli import app
 from classifier.model.model import Model
+from classifier.model.store import MODEL_FILE
 from classifier.paths import shipped_data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -602,7 +603,7 @@ def test_training_warns_for_a_label_with_few_examples(tmp_path, in_repo):
     said = flat(result.stderr)
     assert "warning:" in said and "'agent_attitude' has only 7 examples" in said
     assert "'billing_payment'" not in said
-    assert (tmp_path / "modell" / "model.joblib").exists()
+    assert (tmp_path / "modell" / MODEL_FILE).exists()
 
 
 # --------------------------------------------------------------------------- atomic output

@@ -20,6 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from classifier.model.store import MODEL_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kundeservice_nps_2026.csv"
 
@@ -42,11 +44,14 @@ def fresh_env(wheel, tmp_path_factory) -> Path:
     env = tmp_path_factory.mktemp("fresh") / "venv"
     venv.EnvBuilder(with_pip=True).create(env)
     python = env / "bin" / "python"
+    # Without PYTHONPATH: a source checkout on it (its egg-info) would count as installed already.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         capture_output=True,
         text=True,
+        env=clean,
     )
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -96,8 +101,8 @@ def test_classify_predict_from_another_folder_trains_the_default_model_in_the_us
         check=True,
     ).stdout.strip()
     assert str(fresh_env) in site, "the installed wheel, not the source checkout, must be imported"
-    assert (models / "default" / "model.joblib").exists()
-    assert not list(Path(site).rglob("model.joblib")), "no model may be written into site-packages"
+    assert (models / "default" / MODEL_FILE).exists()
+    assert not list(Path(site).rglob(MODEL_FILE)), "no model may be written into site-packages"
     tagged = pd.read_csv(out)
     assert len(tagged) == len(pd.read_csv(EXAMPLE, sep=";")) and tagged["model"].str.startswith("default@").all()
     listed = subprocess.run(

@@ -8,8 +8,6 @@ otherwise.
 
 from __future__ import annotations
 
-import pickle
-import pickletools
 import unicodedata
 from pathlib import Path
 
@@ -483,22 +481,32 @@ def test_planted_identifiers_not_in_vocabularies(planted_model):
     assert {"<fnr>", "<pnr>", "<phone>", "<email>", "<account>", "<card>", "<case>"} <= word_vocab
 
 
+def _model_file_strings(path: Path) -> list[str]:
+    """Every string a saved model holds: its schema (names, settings) and its arrays of text
+    (the vocabularies). The raw bytes of the coefficient arrays are not text: any 3-byte
+    sequence turns up in megabytes of floats."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    archive = zipfile.ZipFile(path)
+    strings = [archive.read("schema.json").decode()]
+    for name in archive.namelist():
+        if name.endswith(".npy"):
+            array = np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
+            if array.dtype.kind == "U":
+                strings.extend(array.tolist())
+    return strings
+
+
 def test_planted_identifiers_not_in_saved_files(planted_model):
-    import joblib
+    from classifier.model.store import MODEL_FILE
 
     _, out, _ = planted_model
-    # Every string the pickle holds (a vocabulary term, a name, ...). The raw bytes of the
-    # coefficient arrays are not text: any 3-byte sequence turns up in megabytes of floats.
-    pickled = pickle.dumps(joblib.load(out / "model.joblib"))
-    strings = [arg for op, arg, _ in pickletools.genops(pickled) if isinstance(arg, (str, bytes))]
-    assert len(strings) > 1000, "the pickle's strings were not found"
-    blobs = {
-        "model.joblib (unpickled, re-pickled)": "\n".join(
-            a.decode("utf-8", "replace") if isinstance(a, bytes) and len(a) < 200 else a
-            for a in strings
-            if isinstance(a, str) or len(a) < 200
-        ).encode()
-    }
+    strings = _model_file_strings(out / MODEL_FILE)
+    assert len(strings) > 1000, "the vocabularies were not found"
+    blobs = {f"{MODEL_FILE} (schema and arrays of text)": "\n".join(strings).encode()}
     for f in out.iterdir():
         if f.suffix in (".json", ".md"):
             blobs[f.name] = f.read_bytes()
@@ -732,13 +740,12 @@ def test_typed_identifiers_not_in_vocabularies(typed_model):
 def test_typed_identifiers_not_in_saved_files(typed_model):
     import json
 
-    import joblib
+    from classifier.model.store import MODEL_FILE
 
     _, out = typed_model
-    # every string the pickle and the JSON files hold (numbers in them are scores, not text)
-    pickled = pickle.dumps(joblib.load(out / "model.joblib"))
-    strings = {"model.joblib": [a for _, a, _ in pickletools.genops(pickled) if isinstance(a, str)]}
-    assert len(strings["model.joblib"]) > 1000, "the pickle's strings were not found"
+    # every string the model file (its schema and arrays of text) and the JSON files hold
+    strings = {MODEL_FILE: _model_file_strings(out / MODEL_FILE)}
+    assert len(strings[MODEL_FILE]) > 1000, "the vocabularies were not found"
     for f in out.glob("*.json"):
         strings[f.name] = list(_json_strings(json.loads(f.read_text(encoding="utf-8"))))
     for name, found in strings.items():

@@ -43,6 +43,7 @@ from ..errors import InputError
 from ..files.columns import find_column, require_column
 from ..files.reading import open_table
 from ..files.writing import OutputBatch, TableWriter, output_format
+from ..model.card import ModelCard
 from ..model.model import Model, clean_texts
 from ..nps import nps_group, parse_scores
 from ..text.privacy import mask
@@ -130,7 +131,7 @@ def training_words(texts: Sequence[str]) -> set[str]:
     return words
 
 
-def training_texts(model: Model | None, data: str | Path | None = None) -> tuple[list[str], str]:
+def training_texts(model: Model | ModelCard | None, data: str | Path | None = None) -> tuple[list[str], str]:
     """The comments a model learnt from, and where they came from.
 
     In order: the data given; the data its model card names (the shipped training
@@ -513,7 +514,7 @@ class FileThemes:
 
 def read_coded(
     path: str | Path,
-    model: Model | None,
+    model: Model | ModelCard | None,
     *,
     text_col: str | None = None,
     score_col: str | None = None,
@@ -533,7 +534,7 @@ def read_coded(
     texts = clean_texts(df[text].tolist())
     predicted = not predictions.is_predictions(df.columns)
     if predicted:
-        if model is None:
+        if not isinstance(model, Model):
             raise InputError("has no predictions (labels and prob_* columns) and no model was given", path=path)
         _, proba, decided = model.predict_arrays(texts)
         labels = pd.DataFrame(decided, columns=model.labels, index=df.index)
@@ -552,7 +553,7 @@ def read_coded(
 
 def discover_file(
     path: str | Path,
-    model: Model | None,
+    model: Model | ModelCard | None,
     *,
     since: str | Path | None = None,
     training_data: str | Path | None = None,

@@ -22,6 +22,7 @@ from ..files.cells import parse_dates
 from ..files.columns import find_column, pick_column
 from ..files.reading import open_table
 from ..files.writing import OutputBatch, TableWriter, write_text_atomic
+from ..model.card import ModelCard
 from ..model.model import ErrorRates, Model, clean_texts
 from ..nps import DETRACTOR, NPS_SCALE, PROMOTER, group_codes, parse_scores, scale_refusal, score_scale
 from ..text.privacy import mask
@@ -55,20 +56,19 @@ def is_predictions_file(path: str | Path, sheet: str | None = None) -> bool:
 
 def model_for_file(
     path: str | Path, model: str | Path | None = None, *, sheet: str | None = None, trust: bool = False, on_train=None
-) -> Model | None:
-    """The model `classify drivers` needs for a file, or None when it needs none.
+) -> Model | ModelCard | None:
+    """What `classify drivers` needs of a model for a file: the model, its card only, or nothing.
 
-    A survey export is tagged by the model asked for (the default, trained on
-    first use). A predictions file carries its labels; a model is loaded only when
-    one was named, or when the default exists, for its display names and error rates.
+    A survey export is tagged by the model asked for (the default, trained on first
+    use). A predictions file carries its labels: only the card of the model named (or
+    of the default, when it exists) is read, as JSON, for label names and the error
+    rates of --correct; the model file itself is never opened.
     """
-    from ..model.store import MODEL_FILE, get_model, load_model, model_dir
+    from ..model.store import get_model, load_card
 
     if not is_predictions_file(path, sheet):
         return get_model(model, trust=trust, on_train=on_train)
-    if model is not None:
-        return load_model(model, trust=trust)
-    return load_model(None, trust=trust) if (model_dir(None) / MODEL_FILE).exists() else None
+    return load_card(model)
 
 
 def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
@@ -115,14 +115,14 @@ class _Read:
 
 def model_for_files(
     paths: list[Path], model: str | Path | None = None, *, sheet: str | None = None, trust: bool = False, on_train=None
-) -> Model | None:
+) -> Model | ModelCard | None:
     """The model `classify drivers` needs for several files: :func:`model_for_file` of the
     first file that needs one (a survey to tag), else of the first wide predictions file.
 
-    Long predictions files need no model; when they are all there is, a
-    model is loaded only when one was named, or when the default exists (for its names).
+    Long predictions files need no model; when they are all there is, only the card of
+    the model named (or of the default, when it exists) is read, for its names.
     """
-    from ..model.store import MODEL_FILE, load_model, model_dir
+    from ..model.store import load_card
 
     wide, surveys = [], []
     for path in paths:
@@ -133,9 +133,7 @@ def model_for_files(
             surveys.append(path)
     if surveys or wide:
         return model_for_file((surveys or wide)[0], model, sheet=sheet, trust=trust, on_train=on_train)
-    if model is not None:
-        return load_model(model, trust=trust)
-    return load_model(None, trust=trust) if (model_dir(None) / MODEL_FILE).exists() else None
+    return load_card(model)
 
 
 def analyze_file(path: str | Path, model: Model | None, **options) -> SurveyDrivers:
@@ -148,7 +146,7 @@ def analyze_file(path: str | Path, model: Model | None, **options) -> SurveyDriv
 
 def analyze_files(
     paths: Sequence[str | Path],
-    model: Model | None,
+    model: Model | ModelCard | None,
     *,
     score_col: str | None = None,
     text_col: str | None = None,
@@ -253,7 +251,7 @@ def polarity_words(lang: str) -> dict[str, str]:
 
 def _read_one(
     path: Path,
-    model: Model | None,
+    model: Model | ModelCard | None,
     score_col: str | None,
     text_col: str | None,
     by: str | None,
@@ -275,7 +273,7 @@ def _read_one(
     predicted = not predictions.is_predictions(df.columns)
     text = named(text_col, "--text-col") if text_col else find_column(columns, "text", df)
     if predicted:
-        if model is None:
+        if not isinstance(model, Model):
             raise InputError("has no predictions (labels and prob_* columns) and no model was given", path=path)
         if text is None:
             raise InputError(
@@ -451,7 +449,7 @@ def _recorded_models(df: pd.DataFrame) -> set[str]:
 
 
 def correction_rates(
-    model: Model | None, recorded: set[str], predicted: bool, items: list[str]
+    model: Model | ModelCard | None, recorded: set[str], predicted: bool, items: list[str]
 ) -> tuple[dict[str, ErrorRates] | None, str]:
     """The error rates of the model that tagged the answers, and one line saying which (or why none).
 
@@ -478,8 +476,9 @@ def correction_rates(
     )
 
 
-def _recorded_model(model: Model | None, recorded: set[str]) -> Model | None:
-    from ..model.store import load_model
+def _recorded_model(model: Model | ModelCard | None, recorded: set[str]) -> Model | ModelCard | None:
+    """The model (or only its card: the model file is not opened) whose id the file records."""
+    from ..model.store import load_card
 
     if len(recorded) != 1:
         return None
@@ -488,10 +487,10 @@ def _recorded_model(model: Model | None, recorded: set[str]) -> Model | None:
     if model is not None and digest and model.sha256.startswith(digest):
         return model
     try:
-        candidate = load_model(name)
+        candidate = load_card(name)
     except InputError:
         return None
-    return candidate if digest and candidate.sha256.startswith(digest) else None
+    return candidate if candidate is not None and digest and candidate.sha256.startswith(digest) else None
 
 
 def pick_examples(texts, hard, proba, scores, analysis, k: int = EXAMPLES_PER_CAUSE) -> dict[str, list[str]]:

@@ -4,18 +4,92 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import platform
+from dataclasses import dataclass
 
 from .. import __version__
+from .codebook import Codebook
 from .dataset import LabelledData
+from .model import ErrorRates, card_error_rates
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A saved model's card, read as data (JSON), without loading the model.
+
+    What `classify drivers` needs of a model for a file that is tagged already:
+    the display names of its labels and their cross-validated error rates.
+    """
+
+    card: dict
+    name: str = ""
+    sha256: str = ""  # of the model file, from its manifest
+
+    @property
+    def model_id(self) -> str:
+        """As the predictions record it: `name@sha256[:12]`."""
+        return f"{self.name}@{self.sha256[:12]}"
+
+    @property
+    def labels(self) -> list[str]:
+        return [lab["id"] for lab in self.card["labels"]]
+
+    @property
+    def codebook(self) -> Codebook:
+        return Codebook(self.labels, {lab["id"]: dict(lab["names"]) for lab in self.card["labels"]})
+
+    def error_rates(self) -> dict[str, ErrorRates]:
+        return card_error_rates(self.card, self.labels)
+
+
+def card_problem(card: object) -> str:
+    """What is missing or malformed in a model card read from a file ("" when it is fine)."""
+    if not isinstance(card, dict):
+        return "not a JSON object"
+    labels = card.get("labels")
+    if not isinstance(labels, list) or not all(
+        isinstance(lab, dict)
+        and isinstance(lab.get("id"), str)
+        and isinstance(lab.get("names"), dict)
+        and all(isinstance(n, str) for n in lab["names"].values())
+        for lab in labels
+    ):
+        return "no list of labels with their names"
+    data = card.get("training_data")
+    if not isinstance(card.get("created"), str) or not isinstance(data, dict):
+        return "no date or training data"
+    files = data.get("files", [])
+    if (
+        not isinstance(data.get("source") or "", str)
+        or not isinstance(files, list)
+        or not all(isinstance(f, str) for f in files)
+    ):
+        return "no name of the training data"
+    metrics = card.get("metrics")
+    if metrics is None:
+        return ""
+    overall = metrics.get("all") if isinstance(metrics, dict) else None
+    if not isinstance(overall, dict) or not isinstance(overall.get("per_label"), dict):
+        return "no metrics per label"
+    if not isinstance(overall.get("micro"), dict) or not _is_share(overall["micro"].get("f1")):
+        return "no micro F1"
+    for lab, scores in overall["per_label"].items():
+        if not isinstance(scores, dict) or not all(_is_share(scores.get(k)) for k in ("sensitivity", "specificity")):
+            return f"no sensitivity and specificity for {lab!r}"
+    return ""
+
+
+def _is_share(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1
 
 
 def library_versions() -> dict[str, str]:
-    import joblib
     import numpy as np
     import pandas as pd
     import scipy
     import sklearn
+    import skops
     import spacy
 
     return {
@@ -25,7 +99,7 @@ def library_versions() -> dict[str, str]:
         "spacy": spacy.__version__,
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
+        "skops": skops.__version__,
         "pandas": pd.__version__,
     }
 

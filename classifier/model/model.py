@@ -61,12 +61,7 @@ class Model:
 
     def error_rates(self) -> dict[str, ErrorRates]:
         """Cross-validated sensitivity and specificity per label, from the model card (may be empty)."""
-        per_label = ((self.card.get("metrics") or {}).get("all") or {}).get("per_label", {})
-        return {
-            lab: ErrorRates(float(s["sensitivity"]), float(s["specificity"]))
-            for lab, s in per_label.items()
-            if lab in self.labels
-        }
+        return card_error_rates(self.card, self.labels)
 
     def probabilities(
         self, texts: Sequence[str], languages: Sequence[str] | None = None
@@ -120,6 +115,16 @@ class Model:
         languages, proba = self.probabilities(texts)
         decided, notes = self.decide(texts, proba)
         return predictions.wide(frame, languages, proba, decided, notes, self.labels, self.model_id)
+
+
+def card_error_rates(card: dict, labels: Sequence[str]) -> dict[str, ErrorRates]:
+    """The sensitivity and specificity per label a model card records (empty without metrics)."""
+    per_label = ((card.get("metrics") or {}).get("all") or {}).get("per_label", {})
+    return {
+        lab: ErrorRates(float(s["sensitivity"]), float(s["specificity"]))
+        for lab, s in per_label.items()
+        if lab in labels
+    }
 
 
 def clean_texts(values) -> list[str]:

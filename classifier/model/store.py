@@ -1,39 +1,80 @@
 """Saving, loading, naming and listing models.
 
-A model is a folder: `model.joblib`, `manifest.json` (its SHA-256 and library
-versions) and the model card (`model_card.json`, `model_card.md`). Named models
-live in `paths.models_home()`; `--model` takes a name there or a folder path.
+A model is a folder: `model.skops` (the fitted pipeline and codebook), `manifest.json`
+(its SHA-256 and library versions) and the model card (`model_card.json`,
+`model_card.md`). Named models live in `paths.models_home()`; `--model` takes a name
+there or a folder path.
 
-The default model is trained from the shipped data the first time it is needed.
-Training on your own data never replaces it: `new_model_name` picks a fresh name.
+`model.skops` is a skops archive: JSON describing the objects, and NumPy/SciPy arrays
+read with `allow_pickle=False`. Loading it never runs code from the file: it refuses a
+file that names any type outside skops' own trusted list (scikit-learn estimators,
+NumPy, SciPy, built-in containers) and TRUSTED_TYPES below, before importing or
+building anything. A model saved by an older version (`model.joblib`, a pickle, which
+runs code when loaded) is never opened: the user is told to retrain.
+
+The same model gives the same bytes in every process (`model_bytes`), so its SHA-256
+identifies it. The default model is trained from the shipped data the first time it is
+needed. Training on your own data never replaces it: `new_model_name` picks a fresh name.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sklearn.pipeline import Pipeline
 
 from .. import paths
 from ..errors import InputError
-from ..files.writing import new_file_mode, write_text_atomic
-from .card import card_markdown, library_versions
+from ..files.writing import new_file_mode
+from ..text.embeddings import SentenceEmbedding
+from ..text.features import SavedTfidf, WordwiseCharTfidf
+from ..text.preprocess import Preprocessor
+from .card import ModelCard, card_markdown, card_problem, library_versions
 from .codebook import Codebook
 from .model import Model
-from .pipeline import DEFAULT_VARIANT
+from .multilabel import CalibratedThresholdClassifier
+from .pipeline import AverageOfLinear
 
 DEFAULT_NAME = "default"
-MODEL_FILE, MANIFEST_FILE = "model.joblib", "manifest.json"
+MODEL_FILE, MANIFEST_FILE = "model.skops", "manifest.json"
 CARD_JSON, CARD_MD = "model_card.json", "model_card.md"
-FORMAT_VERSION = 1
-# A pickle from another minor version of these may fail to load or predict differently.
+# Format 1 was a joblib pickle in `model.joblib`: it is recognised, never opened.
+OLD_MODEL_FILE = "model.joblib"
+FORMAT_VERSION = 2
+# The fitted state of these libraries' objects may differ between minor versions.
 CHECKED_LIBRARIES = ("scikit-learn", "spacy", "numpy")
+
+# The types a model file may name besides those skops trusts by itself (scikit-learn's
+# estimators, NumPy, SciPy, built-in containers). A file naming any other type is refused
+# before anything is imported or built. Add your own estimator here when the pipeline
+# gets a new class (tests/test_models.py fails, naming it, until you do).
+TRUSTED_TYPES: tuple[type, ...] = (
+    Preprocessor,
+    SavedTfidf,
+    WordwiseCharTfidf,
+    SentenceEmbedding,
+    CalibratedThresholdClassifier,
+    AverageOfLinear,
+)
 _NAME = re.compile(r"^[\w][\w.+-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def trusted_type_names() -> list[str]:
+    """TRUSTED_TYPES as skops names them (`module.Class`)."""
+    return sorted(f"{t.__module__}.{t.__qualname__}" for t in TRUSTED_TYPES)
 
 
 def model_dir(model: str | Path | None = None) -> Path:
@@ -73,19 +114,25 @@ class ModelInfo:
 
 
 def list_models(home: Path | None = None) -> list[ModelInfo]:
-    """The models in the models folder, by name (unreadable cards show as unknown)."""
+    """The models in the models folder, by name (a broken card or manifest shows as unknown)."""
     home = home or paths.models_home()
     found = []
     for folder in sorted(p for p in home.glob("*") if (p / MANIFEST_FILE).exists()) if home.exists() else []:
-        card = _read_json(folder / CARD_JSON)
-        manifest = _read_json(folder / MANIFEST_FILE)
-        data = card.get("training_data", {})
-        metrics = ((card.get("metrics") or {}).get("all") or {}).get("micro", {})
+        try:
+            card = read_card(folder / CARD_JSON).card
+        except InputError:
+            card = {}
+        try:
+            labels = len(read_manifest(folder)["labels"])
+        except InputError:
+            labels = 0
+        data = card.get("training_data") or {}
+        metrics = ((card.get("metrics") or {}).get("all") or {}).get("micro") or {}
         found.append(
             ModelInfo(
                 folder.name,
                 folder,
-                len(manifest.get("labels", [])),
+                labels,
                 data.get("source") or ", ".join(data.get("files", [])) or "?",
                 str(card.get("created", "?")),
                 metrics.get("f1"),
@@ -94,26 +141,91 @@ def list_models(home: Path | None = None) -> list[ModelInfo]:
     return found
 
 
-def _read_json(path: Path) -> dict:
+def read_manifest(folder: Path) -> dict:
+    """A model folder's manifest.json, checked: InputError (one line) when it is broken or incomplete."""
+    path = folder / MANIFEST_FILE
+    manifest = _read_json_file(path)
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise InputError(f"is incomplete or damaged: {problem}; {_retrain(folder)}", path=path)
+    return manifest
+
+
+def read_card(path: Path, name: str = "") -> ModelCard:
+    """A model folder's model_card.json, checked: InputError (one line) when it is missing, broken or incomplete."""
+    card = _read_json_file(path)
+    problem = card_problem(card)
+    if problem:
+        raise InputError(f"is incomplete or damaged: {problem}; {_retrain(path.parent)}", path=path)
+    return ModelCard(card, name)
+
+
+def _read_json_file(path: Path) -> Any:
+    """The JSON in a file of a model folder; InputError (one line, with how to retrain) when it cannot be read."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text"
+    except ValueError as exc:
+        problem = f"is not valid JSON ({exc})"
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    raise InputError(f"{problem}; {_retrain(path.parent)}", path=path)
 
 
-def save_model(model: Model, out_dir: str | Path) -> Path:
-    """Write model.joblib, manifest.json (with its SHA-256) and the model card."""
-    import joblib
+def _manifest_problem(manifest: object) -> str:
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    if not isinstance(manifest.get("format_version"), int):
+        return "no format_version"
+    if not isinstance(manifest.get("sha256"), str) or not _SHA256.match(manifest["sha256"]):
+        return "no SHA-256 of the model file"
+    versions = manifest.get("versions")
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        return "no library versions"
+    labels = manifest.get("labels")
+    if not isinstance(labels, list) or not all(isinstance(lab, str) for lab in labels):
+        return "no list of labels"
+    return ""
 
+
+def _retrain(folder: Path) -> str:
+    """The advice that ends every message about a model folder that cannot be used."""
+    if folder == model_dir(None):
+        return "retrain it with `classify train`"
+    return f"retrain it with `classify train --data YOUR_LABELLED_DATA --out {folder}`"
+
+
+def check_model_dir(out_dir: str | Path) -> None:
+    """InputError now when a model cannot be saved in `out_dir`, so no training is wasted on it.
+
+    Leaves nothing behind: a folder it had to create to find out is removed again.
+    """
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{MODEL_FILE}.", suffix=".tmp", dir=out_dir)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise InputError(f"cannot write a model here ({exc.strerror or type(exc).__name__})", path=out_dir) from None
-    os.close(fd)
-    tmp = Path(tmp_name)
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+
+
+def model_bytes(model: Model) -> bytes:
+    """The model file: a skops archive, the same bytes for the same model in every process.
+
+    skops names each node and array file by the `id()` of its object and stamps zip
+    entries with the current time. Here the ids are renumbered in the order they first
+    appear (objects shared in the model stay shared), array files are named by that
+    order, and every entry gets the same date.
+    """
+    import skops.io
+
     payload = {
         "format_version": FORMAT_VERSION,
         "pipeline": model.pipeline,
@@ -121,96 +233,206 @@ def save_model(model: Model, out_dir: str | Path) -> Path:
         "variant": model.variant,
         "seed": model.seed,
     }
+    raw = zipfile.ZipFile(io.BytesIO(skops.io.dumps(payload)))
+    ids: dict[int, int] = {}
+    files: dict[str, str] = {}
+
+    def renumber(node):
+        if isinstance(node, list):
+            return [renumber(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                out[key] = ids.setdefault(value, len(ids) + 1)  # from 1: skops ignores an id of 0
+            elif key == "file" and isinstance(value, str):
+                out[key] = files.setdefault(value, f"{len(files):05d}{Path(value).suffix}")
+            else:
+                out[key] = renumber(value)
+        return out
+
+    schema = renumber(json.loads(raw.read("schema.json")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        entries = [("schema.json", json.dumps(schema, indent=1).encode())]
+        for name, data in entries + [(new, raw.read(old)) for old, new in files.items()]:
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type, entry.create_system, entry.external_attr = zipfile.ZIP_DEFLATED, 3, 0o644 << 16
+            archive.writestr(entry, data)
+    return out.getvalue()
+
+
+def save_model(model: Model, out_dir: str | Path) -> Path:
+    """Write model.skops, manifest.json (with its SHA-256) and the model card, each whole or not at all."""
+    out_dir = Path(out_dir)
     try:
-        joblib.dump(payload, tmp, compress=3)
-        os.chmod(tmp, new_file_mode(out_dir / MODEL_FILE))  # mkstemp makes 0600; a model is shared like any file
-        os.replace(tmp, out_dir / MODEL_FILE)
-    finally:
-        tmp.unlink(missing_ok=True)
-    model.name, model.sha256 = out_dir.name, sha256_file(out_dir / MODEL_FILE)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write a model here ({exc.strerror or type(exc).__name__})", path=out_dir) from None
+    data = model_bytes(model)
+    name, digest = out_dir.name, hashlib.sha256(data).hexdigest()
     manifest = {
         "format_version": FORMAT_VERSION,
         "model_file": MODEL_FILE,
-        "name": model.name,
-        "sha256": model.sha256,
+        "name": name,
+        "sha256": digest,
         "versions": library_versions(),
         "labels": model.labels,
         "variant": model.variant,
         "seed": model.seed,
     }
-    write_text_atomic(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(out_dir / CARD_JSON, json.dumps(model.card, indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(out_dir / CARD_MD, card_markdown(model.card) + "\n")
+    # The model file first, the manifest that vouches for it last.
+    _write_files(
+        out_dir,
+        {
+            MODEL_FILE: data,
+            CARD_JSON: (json.dumps(model.card, indent=2, ensure_ascii=False) + "\n").encode(),
+            CARD_MD: (card_markdown(model.card) + "\n").encode(),
+            MANIFEST_FILE: (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode(),
+        },
+    )
+    model.name, model.sha256 = name, digest
+    (out_dir / OLD_MODEL_FILE).unlink(missing_ok=True)  # a model of format 1 this one replaces
     return out_dir
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write every file to a temporary file first, then rename them all into place.
+
+    A full disk or a read-only folder stops it before any file is replaced, with one
+    line naming the folder, and leaves no temporary file behind.
+    """
+    staged: dict[str, Path] = {}
+    try:
+        for name, data in files.items():
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            staged[name] = Path(tmp_name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp_name, new_file_mode(folder / name))  # mkstemp makes 0600; a model is shared like any file
+        for name, tmp in staged.items():
+            os.replace(tmp, folder / name)
+    except OSError as exc:
+        raise InputError(f"cannot write a model here ({exc.strerror or type(exc).__name__})", path=folder) from None
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
 
 
 def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model:
     """Load a model by name or folder (None: the default) written by `save_model`.
 
-    A joblib file runs code when it is loaded, so it is loaded only when its
-    SHA-256 matches the manifest the tool wrote beside it (or with `trust=True`),
-    and only when it was saved by the same minor versions of scikit-learn, spaCy
-    and NumPy; otherwise InputError says how to retrain.
+    Refused with one line saying how to retrain (InputError): a folder of an older
+    format, a file whose SHA-256 does not match its manifest (unless `trust=True`: a
+    file you changed yourself), one saved with other minor versions of scikit-learn,
+    spaCy or NumPy, a broken manifest or card, and a file naming a type that is not
+    trusted. Nothing from the folder is ever run.
     """
-    import joblib
-
-    path = model_dir(model)
-    if path.is_file() and path.name == MODEL_FILE:
-        path = path.parent
-    manifest_path, model_path = path / MANIFEST_FILE, path / MODEL_FILE
+    path = _model_folder(model)
+    model_path = path / MODEL_FILE
     if not model_path.exists():
+        if (path / OLD_MODEL_FILE).exists():
+            raise InputError(
+                f"was saved by an older version of classify as {OLD_MODEL_FILE}, a format that can run "
+                f"code when loaded, so it is not loaded; {_retrain(path)}",
+                path=path,
+            )
         raise InputError(
             f"no model here; train one with `classify train --out {path}` (or see `classify models`)", path=path
         )
-    manifest = _read_json(manifest_path) if manifest_path.exists() else None
-    if manifest is None and not trust:
+    if not (path / MANIFEST_FILE).exists() and not trust:
         raise InputError(
             f"has no {MANIFEST_FILE}, so the model file cannot be verified; "
-            "retrain with `classify train`, or pass --trust if you wrote it",
+            f"{_retrain(path)}, or pass --trust if you wrote it",
             path=path,
         )
-    manifest = manifest or {}
+    manifest = read_manifest(path) if (path / MANIFEST_FILE).exists() else {}
     digest = sha256_file(model_path)
-    if not trust and digest != manifest.get("sha256"):
+    if not trust and digest != manifest["sha256"]:
         raise InputError(
             f"{MODEL_FILE} does not match the SHA-256 in {MANIFEST_FILE}: it was changed "
-            "after the tool wrote it. Retrain with `classify train`, or pass --trust only "
-            "if you know where the file came from",
+            f"after the tool wrote it; {_retrain(path)}, or pass --trust only "
+            "if you changed it yourself",
             path=path,
         )
-    saved, installed = manifest.get("versions") or {}, library_versions()
+    if manifest and manifest["format_version"] != FORMAT_VERSION:
+        raise InputError(
+            f"the model was saved in format {manifest['format_version']} but this "
+            f"version of classify reads format {FORMAT_VERSION}; {_retrain(path)}",
+            path=path,
+        )
+    saved, installed = manifest.get("versions", {}), library_versions()
     for lib in CHECKED_LIBRARIES:
-        if isinstance(saved, dict) and lib in saved and _minor(str(saved[lib])) != _minor(installed[lib]):
+        if lib in saved and _minor(saved[lib]) != _minor(installed[lib]):
             raise InputError(
-                f"the model was saved with {lib} {saved[lib]} but {installed[lib]} is "
-                f"installed; retrain it with `classify train --out {path}`",
+                f"the model was saved with {lib} {saved[lib]} but {installed[lib]} is installed; {_retrain(path)}",
                 path=path,
             )
-    if manifest and manifest.get("format_version") != FORMAT_VERSION:
-        raise InputError(
-            f"the model was saved in format {manifest.get('format_version')} but this "
-            f"version of classify reads format {FORMAT_VERSION}; retrain it with "
-            f"`classify train --out {path}`",
-            path=path,
-        )
-    try:
-        payload = joblib.load(model_path)
-        codebook = Codebook.from_dict(payload["codebook"])
-        pipeline = payload["pipeline"]
-    except Exception as exc:
-        raise InputError(
-            f"the model file cannot be loaded ({type(exc).__name__}); retrain it with `classify train --out {path}`",
-            path=path,
-        ) from None
+    card = read_card(path / CARD_JSON)
+    payload = _read_model_file(model_path, path)
     return Model(
-        pipeline,
-        codebook,
-        payload.get("variant", DEFAULT_VARIANT),
-        payload.get("seed", 0),
-        _read_json(path / CARD_JSON),
+        payload["pipeline"],
+        Codebook.from_dict(payload["codebook"]),
+        payload["variant"],
+        payload["seed"],
+        card.card,
         name=path.name,
         sha256=digest,
     )
+
+
+def _read_model_file(model_path: Path, folder: Path) -> dict:
+    """The payload of model.skops, built only from trusted types (never by running code from the file)."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        payload = skops.io.load(model_path, trusted=trusted_type_names())
+    except UntrustedTypesFoundException as exc:
+        raise InputError(
+            f"names types this tool does not trust, so it was not loaded ({str(exc).splitlines()[0]}); "
+            f"{_retrain(folder)}",
+            path=model_path,
+        ) from None
+    except Exception as exc:  # not a zip, no schema, a damaged array: any way a file can be broken
+        raise InputError(
+            f"is not a model file this version can read ({type(exc).__name__}); {_retrain(folder)}",
+            path=model_path,
+        ) from None
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("pipeline"), Pipeline)
+        or not isinstance(payload.get("codebook"), dict)
+        or not isinstance(payload["codebook"].get("ids"), list)
+        or not isinstance(payload.get("variant"), str)
+        or not isinstance(payload.get("seed"), int)
+    ):
+        raise InputError(f"is not a model file this version can read; {_retrain(folder)}", path=model_path)
+    return payload
+
+
+def load_card(model: str | Path | None = None) -> ModelCard | None:
+    """A saved model's card (label names, error rates), read as data: the model file is not opened.
+
+    None when no model is named and the default does not exist yet.
+    """
+    path = _model_folder(model)
+    if model is None and not (path / CARD_JSON).exists():
+        return None
+    if not (path / CARD_JSON).exists() and not (path / MODEL_FILE).exists() and not (path / OLD_MODEL_FILE).exists():
+        raise InputError("no model here; see `classify models`", path=path)
+    card = read_card(path / CARD_JSON, name=path.name)
+    if (path / MANIFEST_FILE).exists():
+        card = dataclasses.replace(card, sha256=read_manifest(path)["sha256"])
+    return card
+
+
+def _model_folder(model: str | Path | None) -> Path:
+    path = model_dir(model)
+    if path.is_file() and path.name in (MODEL_FILE, OLD_MODEL_FILE):
+        return path.parent
+    return path
 
 
 def load_or_train_default(on_train: Callable[[str], None] | None = None, *, trust: bool = False) -> Model:
@@ -219,7 +441,7 @@ def load_or_train_default(on_train: Callable[[str], None] | None = None, *, trus
     from .training import train
 
     path = model_dir(None)
-    if not (path / MODEL_FILE).exists():
+    if not (path / MODEL_FILE).exists() and not (path / OLD_MODEL_FILE).exists():  # an old one: load_model says so
         if on_train:
             on_train(
                 f"No default model in {path} yet; training it on the shipped data (once, about 20 s; "
