@@ -281,7 +281,14 @@ def predict(
     if lang not in ("en", "nb", "sv"):
         raise InputError(f"--lang {lang!r}: use en, nb or sv")
     if dask is not None:
-        return _predict_on_dask(files, dask, out_dir, model_ref, text_col, score_col, id_col, lang, trust)
+        given = {"--out": out, "--long": long, "--redact": redact, "--db": db, "--keep": keep, "--by": by,
+                 "--date-col": date_col, "--sheet": sheet, "--nordic-csv": nordic_csv}  # fmt: skip
+        if fmt not in (None, "parquet"):
+            given["--format"] = fmt
+        unsupported = [name for name, value in given.items() if value]
+        if unsupported:
+            raise InputError(f"--dask writes wide Parquet to --out-dir; it does not take {', '.join(unsupported)}")
+        return _predict_on_dask(files, dask, out_dir, model_ref, text_col, score_col, id_col, trust)
     write_files = db is None or bool(out or out_dir or fmt)
     paths, scans = input_files(files, sheet=sheet, text_col=text_col)
     for scan in scans:
@@ -363,7 +370,7 @@ def _database_sink(db: Optional[str], table: str, model, lang: str):
     return DatabaseSink(db, table, codebook=model.codebook, lang=lang)
 
 
-def _predict_on_dask(files, address, out_dir, model_ref, text_col, score_col, id_col, lang, trust) -> None:
+def _predict_on_dask(files, address, out_dir, model_ref, text_col, score_col, id_col, trust) -> None:
     from .distributed import predict_on_dask
     from .model.store import get_model
 

@@ -95,7 +95,6 @@ def predict_on_dask(
     text_col: str | None = None,
     score_col: str | None = None,
     id_col: str | None = None,
-    blocksize: str = "16MB",
 ) -> DaskRun:
     """Tag DATASET on a Dask cluster and write DIR as a partitioned Parquet dataset (all of it, or nothing)."""
     try:
@@ -138,7 +137,10 @@ def predict_on_dask(
             dtype=str,
             keep_default_na=False,
             na_filter=False,
-            blocksize=blocksize,
+            lineterminator=table.lineterminator,
+            # One partition per file: a comment may hold line breaks, and a block boundary
+            # inside a quoted comment would split it into two broken rows.
+            blocksize=None,
         )
     if list(ddf.columns) != list(table.columns):
         raise InputError(f"--dask: the files' columns differ from those of {files[0]}: {', '.join(ddf.columns)}")

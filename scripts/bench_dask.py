@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,8 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="synthetic comments (default 100,000)")
     ap.add_argument("--files", type=int, default=4, help="CSV files in the dataset (default 4)")
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time (default 1 2)")
+    ap.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts to time (default 1 2)")
     ap.add_argument("--model", default=None, help="model name or folder (default: the default model)")
+    ap.add_argument("--plain", action="store_true", help="also time a plain `classify predict --jobs 1` (wall clock)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(tmp) / "dataset"
@@ -47,6 +49,14 @@ def main() -> None:
             rate = re.search(r"([\d.]+) s, (\d+) rows/s", line)
             assert rate, line
             print(f"{workers} worker(s): {rate.group(2)} rows/s ({rate.group(1)} s)")
+        if args.plain:
+            cmd = [*CLASSIFY, "predict", str(dataset), "--jobs", "1", "--out-dir", str(Path(tmp) / "plain")]
+            cmd += ["--format", "parquet"] + (["--model", args.model] if args.model else [])
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, text=True, check=True)
+            seconds = time.perf_counter() - start
+            n = per_file * args.files
+            print(f"plain --jobs 1: {n / seconds:.0f} rows/s ({seconds:.1f} s, start-up and model load included)")
 
 
 if __name__ == "__main__":

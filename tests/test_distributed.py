@@ -23,6 +23,7 @@ COMMENTS = [
     "Fikk løst saken på første forsøk",
     "Bra service",
     "Krånglig att logga in på mina sidor",
+    "Lang kø.\nIngen svarte på e-post heller",  # a line break inside a quoted CSV cell
 ]
 
 
@@ -131,3 +132,11 @@ def test_dask_refuses_mixed_and_missing_files(cluster, dataset, small_model_dir,
     assert result.exit_code == 2 and "not both" in result.output
     result = invoke("predict", tmp_path / "nothing-*.csv", *args)
     assert result.exit_code == 2 and "no Parquet or CSV files" in result.output
+
+
+@pytest.mark.parametrize("option", [["--redact"], ["--long"], ["--db", "x.sqlite"], ["--format", "csv"]])
+def test_dask_refuses_options_it_would_otherwise_ignore(option, dataset, small_model_dir, tmp_path):
+    result = invoke(
+        "predict", dataset, "--dask", "local", "--model", small_model_dir, "--out-dir", tmp_path / "o", *option
+    )
+    assert result.exit_code == 2 and f"does not take {option[0]}" in result.output
