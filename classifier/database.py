@@ -17,7 +17,7 @@ SQLAlchemy URL: `postgresql://user@host/db` (the `db` extra installs its driver)
 | `comment` | text | the comment (masked with `--redact`) |
 | `nps_score` | integer | 0-10 |
 | `extra` | text | the `--date-col`, `--by` and score cells (all input columns with `--keep`) as a JSON object |
-| `model`, `tagged_at` | text, timestamp (UTC) | which model tagged the row, and when |
+| `model`, `tagged_at`, `run_id` | text, timestamp (UTC), text | which model tagged the row, when, and in which run |
 
 `NAME_categories`: one row per comment and category (every category of the model,
 so a BI tool counts comments per category without unpacking `labels`).
@@ -30,7 +30,7 @@ so a BI tool counts comments per category without unpacking `labels`).
 | `probability` | float | the calibrated probability |
 | `assigned` | integer | 1 when the category is in `labels`, else 0 |
 | `polarity`, `polarity_probability` | text, float | neg/pos/neu of an assigned category, when the model has polarity |
-| `model`, `tagged_at` | text, timestamp (UTC) | as above |
+| `model`, `tagged_at`, `run_id` | | as above |
 
 Re-running a file never duplicates rows: rows are upserted on their key
 (`INSERT ... ON CONFLICT DO UPDATE` on SQLite and PostgreSQL; a delete of the same
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,8 @@ DEFAULT_TABLE = "predictions"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,50}")
 _ADDED_SUFFIX = re.compile(r"_pred\d*$")  # predictions.output_name's suffix for a name the input used
 POLARITY_PROB_PREFIX = "polarity_prob_"
-_KEY_LENGTH, _NAME_LENGTH = 400, 200
+# Key columns fit SQL Server's 900-byte index key together: path 400, id 200, category 100.
+_PATH_LENGTH, _KEY_LENGTH, _CATEGORY_LENGTH, _NAME_LENGTH = 400, 200, 100, 200
 
 
 def database_url(target: str) -> Any:
@@ -92,7 +94,8 @@ def define_tables(metadata, name: str):
         raise InputError(f"--table {name!r}: use letters, digits and _ (at most 50), starting with a letter")
 
     def key(column: str) -> Column:
-        return Column(column, String(_KEY_LENGTH), primary_key=True)
+        length = _PATH_LENGTH if column == "source_file" else _KEY_LENGTH
+        return Column(column, String(length), primary_key=True)
 
     comments = Table(
         name,
@@ -112,13 +115,14 @@ def define_tables(metadata, name: str):
         Column("extra", Text),
         Column("model", String(_NAME_LENGTH)),
         Column("tagged_at", DateTime, nullable=False),
+        Column("run_id", String(36), nullable=False),
     )
     categories = Table(
         f"{name}_categories",
         metadata,
         key("source_file"),
         key("row_key"),
-        Column("category", String(_NAME_LENGTH), primary_key=True),
+        Column("category", String(_CATEGORY_LENGTH), primary_key=True),
         Column("name", String(_NAME_LENGTH)),
         Column("probability", Float),
         Column("assigned", Integer, nullable=False),
@@ -126,6 +130,7 @@ def define_tables(metadata, name: str):
         Column("polarity_probability", Float),
         Column("model", String(_NAME_LENGTH)),
         Column("tagged_at", DateTime, nullable=False),
+        Column("run_id", String(36), nullable=False),
     )
     return comments, categories
 
@@ -148,6 +153,8 @@ class DatabaseSink:
         self.comments, self.categories = define_tables(MetaData(), table)
         self.names = codebook.display_names(lang)
         self.tagged_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        # Marks this run's rows exactly (a timestamp would not: SQL Server rounds DATETIME to 3 ms).
+        self.run_id = str(uuid.uuid4())
         self.rows = 0
         self._conn: Any = None
         self._transaction: Any = None
@@ -212,6 +219,8 @@ class DatabaseSink:
     # -- per file and chunk (the tagging.Sink protocol)
     def begin_file(self, path: Path, columns: list[str], cols: Columns, *, date_col: str | None, carry: list[str]):
         self._source = str(Path(path).resolve())
+        if len(self._source) > _PATH_LENGTH:
+            raise InputError(f"the path is longer than {_PATH_LENGTH} characters, the database's limit", path=path)
         self._files.append(self._source)
         self._path, self._n_input, self._cols = path, len(columns), cols
         self._date_col, self._carry = date_col, carry
@@ -248,7 +257,7 @@ class DatabaseSink:
             if self._carry
             else [None] * n
         )
-        base = {"source_file": self._source, "model": None, "tagged_at": self.tagged_at}
+        base = {"source_file": self._source, "tagged_at": self.tagged_at, "run_id": self.run_id}
         labels, polarity = column("labels"), column("labels_polarity")
         model = column("model")
         comments = [
@@ -343,9 +352,7 @@ class DatabaseSink:
 
         for source in self._files:
             for table in (self.categories, self.comments):
-                self._conn.execute(
-                    delete(table).where(table.c.source_file == source, table.c.tagged_at != self.tagged_at)
-                )
+                self._conn.execute(delete(table).where(table.c.source_file == source, table.c.run_id != self.run_id))
 
 
 def _dialect_insert(dialect: str) -> Any:
