@@ -289,7 +289,7 @@ def predict(
         if unsupported:
             raise InputError(f"--dask writes wide Parquet to --out-dir; it does not take {', '.join(unsupported)}")
         return _predict_on_dask(files, dask, out_dir, model_ref, text_col, score_col, id_col, trust)
-    write_files = db is None or bool(out or out_dir or fmt)
+    write_files = db is None or bool(out or out_dir or fmt or long)  # --db alone writes no file
     paths, scans = input_files(files, sheet=sheet, text_col=text_col)
     for scan in scans:
         taken = ", ".join(printable(f.name) for f in scan.taken)
