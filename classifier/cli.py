@@ -262,6 +262,21 @@ def predict(
     trust: bool = typer.Option(
         False, "--trust", help="Load a model file whose checksum does not match its manifest. Only for files you know."
     ),
+    lang: str = typer.Option("en", "--lang", help="Language of category names: en, nb or sv."),
+    date_col: Optional[str] = typer.Option(
+        None, help="Date column: real dates in xlsx; carried by --long; `answered_at` in --db."
+    ),
+    by: List[str] = typer.Option([], "--by", help="Segment column(s) --long carries (repeat --by for several)."),
+    keep: bool = typer.Option(False, "--keep", help="--long (and --db) carry every input column."),
+    db: Optional[str] = typer.Option(
+        None, "--db", help="Write to a database: a SQLite file path or a SQLAlchemy URL (postgresql://...)."
+    ),
+    table: str = typer.Option("predictions", "--table", help="Table name for --db (also NAME_categories)."),
+    dask: Optional[str] = typer.Option(
+        None,
+        "--dask",
+        help="Tag a folder or glob of Parquet/CSV files on a Dask cluster: `local` or a scheduler address.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines on stderr."),
 ):
     """Tag every comment of survey exports with root causes and confidences."""
@@ -269,6 +284,18 @@ def predict(
     from .model.store import get_model, model_dir
     from .tagging import FileSummary, default_jobs, input_files, plan_outputs, predict_file
 
+    if lang not in ("en", "nb", "sv"):
+        raise InputError(f"--lang {lang!r}: use en, nb or sv")
+    if dask is not None:
+        given = {"--out": out, "--long": long, "--redact": redact, "--db": db, "--keep": keep, "--by": by,
+                 "--date-col": date_col, "--sheet": sheet, "--nordic-csv": nordic_csv}  # fmt: skip
+        if fmt not in (None, "parquet"):
+            given["--format"] = fmt
+        unsupported = [name for name, value in given.items() if value]
+        if unsupported:
+            raise InputError(f"--dask writes wide Parquet to --out-dir; it does not take {', '.join(unsupported)}")
+        return _predict_on_dask(files, dask, out_dir, model_ref, text_col, score_col, id_col, trust)
+    write_files = db is None or bool(out or out_dir or fmt or long)  # --db alone writes no file
     paths, scans = input_files(files, sheet=sheet, text_col=text_col)
     for scan in scans:
         taken = ", ".join(printable(f.name) for f in scan.taken)
@@ -282,8 +309,9 @@ def predict(
     model_path = model_dir(model_ref)
     total = FileSummary(path=Path("."), out=Path("."))
     summaries = []
+    sink = _database_sink(db, table, model, lang)
     # All outputs or none: a failure in the last file leaves no output of the first.
-    with OutputBatch() as batch:
+    with OutputBatch() as batch, sink:
         for path, target in plan:
             with _tagging_progress(path, quiet) as advance:
                 summary = predict_file(
@@ -304,6 +332,12 @@ def predict(
                     nordic_csv=nordic_csv,
                     on_progress=advance,
                     batch=batch,
+                    lang=lang,
+                    date_col=date_col,
+                    by=tuple(by),
+                    keep=keep,
+                    sink=sink if db else None,
+                    write_file=write_files,
                 )
             cols = summary.columns
             assert cols is not None
@@ -314,11 +348,50 @@ def predict(
             )
             err.print(f"{printable(path)}: {printable(found)}", highlight=False)
             summaries.append(summary)
+        if db:
+            sink.commit()
         batch.commit()
     for summary in summaries:
-        console.print(f"Wrote {printable(summary.out)} ({summary.rows} rows, model {model.model_id})", highlight=False)
         total.add(summary)
-    _print_summary(total, model, len(paths))
+        if not write_files:
+            continue
+        rows = f"{summary.written} rows for {summary.rows} comments" if long else f"{summary.rows} rows"
+        console.print(f"Wrote {printable(summary.out)} ({rows}, model {model.model_id})", highlight=False)
+    if db:
+        console.print(
+            f"Wrote {total.rows} comments to tables {table!r} and {table + '_categories'!r} in {printable(sink.shown)}",
+            highlight=False,
+        )
+    _print_summary(total, model, len(paths), lang)
+
+
+def _database_sink(db: Optional[str], table: str, model, lang: str):
+    """The --db sink (one transaction for the run), or a do-nothing context without --db."""
+    import contextlib
+
+    if db is None:
+        return contextlib.nullcontext()
+    from .database import DatabaseSink
+
+    return DatabaseSink(db, table, codebook=model.codebook, lang=lang)
+
+
+def _predict_on_dask(files, address, out_dir, model_ref, text_col, score_col, id_col, trust) -> None:
+    from .distributed import predict_on_dask
+    from .model.store import get_model
+
+    if out_dir is None:
+        raise InputError("--dask writes a partitioned Parquet dataset: give --out-dir DIR")
+    model = get_model(model_ref, trust=trust, on_train=_say_training)
+    result = predict_on_dask(
+        [str(f) for f in files], model, address, out_dir, text_col=text_col, score_col=score_col, id_col=id_col
+    )
+    console.print(
+        f"Wrote {printable(out_dir)} ({result.rows} rows from {result.files} file(s) in {result.partitions} "
+        f"partitions, {result.workers} Dask worker(s), {result.seconds:.1f} s, "
+        f"{result.rows / max(result.seconds, 1e-9):.0f} rows/s; model {model.model_id})",
+        highlight=False,
+    )
 
 
 PROGRESS_MIN_BYTES = 5_000_000
@@ -332,8 +405,8 @@ def _tagging_progress(path: Path, quiet: bool):
     return Progress(f"tagging {printable(path.name)}", quiet=quiet or size < PROGRESS_MIN_BYTES, unit=" rows")
 
 
-def _print_summary(total, model, n_files: int) -> None:
-    names = model.codebook.display_names("en")
+def _print_summary(total, model, n_files: int, lang: str = "en") -> None:
+    names = model.codebook.display_names(lang)
     n = max(total.rows, 1)
     console.print(
         f"\n{total.rows} comments in {n_files} file(s); {total.empty_comments} empty; "

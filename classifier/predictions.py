@@ -83,13 +83,18 @@ def long(
     id_col: str | None = None,
     scores: pd.Series | None = None,
     model_id: str | None = None,
+    carry: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One row per comment and assigned label; a comment with none gets one row, label empty."""
+    """One row per comment and assigned label; a comment with none gets one row, label empty.
+
+    `carry`: input columns (a date, a segment, the score, or all of them) repeated on
+    each row of their comment, after `row` and `id`, under their own names.
+    """
     from .nps import nps_group
 
     groups = nps_group(scores).tolist() if scores is not None else None
     ids = frame[id_col].tolist() if id_col else None
-    rows = []
+    rows, owners = [], []
     for i, row_labels in enumerate(decided):
         base: dict[str, object] = {"row": int(frame.index[i]) + 1}
         if ids is not None:
@@ -100,6 +105,7 @@ def long(
         if model_id is not None:
             base["model"] = model_id
         assigned = np.flatnonzero(row_labels)
+        owners += [i] * max(1, len(assigned))
         if len(assigned) == 0:
             rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
         for j in map(int, assigned):
@@ -114,6 +120,12 @@ def long(
     out = pd.DataFrame(rows)
     # A chunk where no comment got a label must still give Parquet a float column.
     out["probability"] = out["probability"].astype(float)
+    if carry:
+        carried = frame[list(dict.fromkeys(carry))].iloc[owners].reset_index(drop=True)
+        ours = out.columns[: 2 if ids is not None else 1]
+        rest = out.drop(columns=ours)
+        rest.columns = [output_name(c, [*carried.columns, *ours]) for c in rest.columns]
+        out = pd.concat([out[ours].rename(columns=lambda c: output_name(c, carried.columns)), carried, rest], axis=1)
     return out
 
 

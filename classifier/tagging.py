@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from . import predictions
 from .errors import InputError
-from .files.columns import Columns, resolve_columns
+from .files.columns import Columns, require_column, resolve_columns
+from .files.excel import ExcelLayout
 from .files.reading import open_table
 from .files.writing import OutputBatch, TableWriter, output_format, refuse_overwrite
 from .model.model import Model, clean_texts
@@ -45,9 +47,11 @@ class FileSummary:
     scores_valid: int = 0
     scores_invalid: int = 0
     groups: Counter = field(default_factory=Counter)
+    written: int = 0  # rows in the output: one per comment, or (--long) one per comment and category
 
     def add(self, other: FileSummary) -> None:
         self.rows += other.rows
+        self.written += other.written
         self.languages.update(other.languages)
         self.categories.update(other.categories)
         self.no_category += other.no_category
@@ -164,6 +168,12 @@ def predict_file(
     nordic_csv: bool = False,
     on_progress: Callable[[int], None] | None = None,
     batch: OutputBatch | None = None,
+    lang: str = "en",
+    date_col: str | None = None,
+    by: tuple[str, ...] = (),
+    keep: bool = False,
+    sink: Sink | None = None,
+    write_file: bool = True,
 ) -> FileSummary:
     """Tag every comment of a survey file and write the predictions file.
 
@@ -171,6 +181,11 @@ def predict_file(
     columns of `classifier.predictions` (wide, or long with `long=True`). Nothing is
     written unless the whole file succeeds; with `batch`, the output appears only when
     the batch is committed (all files of a run, or none).
+
+    `lang` names the categories (nb, sv, en); `date_col`, `by` and `keep` choose the
+    input columns the long form carries (`keep`: all of them); an xlsx output is
+    Excel-ready (files/excel.py). `sink` also gets every wide chunk (a database,
+    classifier/database.py); `write_file=False` writes no file.
     """
     path = Path(path)
     table = open_table(path, sheet=sheet, chunk_rows=chunk_rows)
@@ -184,6 +199,22 @@ def predict_file(
         raise InputError("has a header but no rows", path=path)
     cols = resolve_columns(table, first, text_col, score_col, id_col)
     summary.columns = cols
+    date_col = require_column(table, date_col, "--date-col") if date_col else None
+    by = tuple(require_column(table, c, "--by") for c in by)
+    # the columns the user named (a score column found by its header is not carried)
+    carry = table.columns if keep else [c for c in (date_col, *by, cols.score if score_col else None) if c]
+    layout = None
+    if fmt == "xlsx":
+        layout = ExcelLayout(
+            model.codebook,
+            lang,
+            date_cols=(date_col,) if date_col else (),
+            text_cols=(cols.text, cols.id or "", "id" if long else ""),
+        )
+    if sink is not None:
+        sink.begin_file(
+            path, table.columns, cols, date_col=date_col, carry=[c for c in carry if c not in (cols.text, cols.id)]
+        )
     if jobs > 1 and not _large(path):
         jobs = 1
     tagger = ChunkTagger(model, model_path, jobs, trust)
@@ -200,8 +231,13 @@ def predict_file(
             frame_queue.append((frame, texts))
             yield texts
 
-    names = model.codebook.display_names("en")
-    with TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv, batch=batch) as writer:
+    names = model.codebook.display_names(lang)
+    writing = (
+        TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv, batch=batch, layout=layout)
+        if write_file
+        else _NoFile()
+    )
+    with writing as writer:
         for languages, proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
             decided, notes = model.decide(texts, proba)
@@ -209,6 +245,9 @@ def predict_file(
             empty = np.array([note == predictions.NOTE_EMPTY for note in notes], dtype=bool)
             scores = parse_scores(frame[cols.score]) if cols.score else None
             _count(summary, frame, scores, languages, decided, empty, labels, cols)
+            if redact and (not long or sink is not None or cols.text in carry):
+                frame = frame.copy()
+                frame[cols.text] = mask_many(frame[cols.text].tolist())
             if long:
                 writer.write(
                     predictions.long(
@@ -221,18 +260,46 @@ def predict_file(
                         id_col=cols.id,
                         scores=scores,
                         model_id=model.model_id,
+                        carry=carry,
                     )
                 )
-            else:
-                if redact:
-                    frame = frame.copy()
-                    frame[cols.text] = mask_many(frame[cols.text].tolist())
-                writer.write(predictions.wide(frame, languages, proba, decided, notes, labels, model.model_id, scores))
+            if sink is not None or not long:
+                wide = predictions.wide(frame, languages, proba, decided, notes, labels, model.model_id, scores)
+                if sink is not None:
+                    sink.write(wide)
+                if not long:
+                    writer.write(wide if layout is None else layout.add_category_flags(wide, decided, labels))
             if on_progress:
                 on_progress(len(frame))
         if summary.rows and summary.empty_comments == summary.rows:
             raise InputError("the comment column is empty in every row", path=path, column=cols.text)
+    summary.written = writer.rows
     return summary
+
+
+class Sink(Protocol):
+    """Where predictions go besides (or instead of) a file: `classifier.database.DatabaseSink`."""
+
+    def begin_file(
+        self, path: Path, columns: list[str], cols: Columns, *, date_col: str | None, carry: list[str]
+    ) -> None: ...
+
+    def write(self, wide: pd.DataFrame) -> None: ...
+
+
+class _NoFile:
+    """The writer of a run that writes no file (`--db` alone): counts rows, writes nothing."""
+
+    rows = 0
+
+    def __enter__(self) -> _NoFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def write(self, df: pd.DataFrame) -> None:
+        self.rows += len(df)
 
 
 def _large(path: Path) -> bool:

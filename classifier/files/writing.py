@@ -94,11 +94,13 @@ class TableWriter:
         protect: tuple[Path, ...] = (),
         nordic_csv: bool = False,
         batch: OutputBatch | None = None,
+        layout: Any = None,
     ):
         self.path = Path(path)
         self.fmt = fmt
         self.nordic_csv = nordic_csv
         self.batch = batch
+        self.layout = layout  # an ExcelLayout (files/excel.py) for an Excel-ready xlsx
         refuse_overwrite(self.path, protect)
         if self.path.is_dir():
             raise InputError("is a directory; give an output file name", path=self.path)
@@ -126,6 +128,8 @@ class TableWriter:
         self.rows += len(df)
 
     def _write(self, df: pd.DataFrame, tmp: Path) -> None:
+        if self.fmt == "xlsx" and self.layout is not None:
+            df = self.layout.typed(df)  # dates and numbers become cells of their type, never formulas
         if self.fmt in ("csv", "xlsx"):
             df = neutralise_formulas(df)
         if self.fmt == "csv":
@@ -153,7 +157,7 @@ class TableWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(_stringify_objects(df), preserve_index=False)
+        table = pa.Table.from_pandas(stringify_objects(df), preserve_index=False)
         if self._sink is None:
             self._sink = pq.ParquetWriter(self._tmp, table.schema)
         self._sink.write_table(table.cast(self._sink.schema))
@@ -164,6 +168,9 @@ class TableWriter:
         if self._sink is None:
             self._sink = Workbook(write_only=True)
             self._sheet = self._sink.create_sheet("predictions")
+            self._columns = len(df.columns)
+            if self.layout is not None:
+                self.layout.start(self._sheet, df)
             self._sheet.append([_excel_cell(str(c)) for c in df.columns])
         for row in df.itertuples(index=False):
             self._sheet.append([_excel_cell(v) for v in row])
@@ -177,6 +184,8 @@ class TableWriter:
                 elif self.fmt == "xlsx":
                     if self._sink is None:
                         self._write_xlsx(pd.DataFrame())
+                    if self.layout is not None:
+                        self.layout.finish(self._sink, self._sheet, self.rows, self._columns)
                     self._sink.save(self._tmp)
                 os.chmod(self._tmp, new_file_mode(self.path))
                 if self.batch is not None:
@@ -302,7 +311,7 @@ def new_file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
+def stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
     """Parquet needs one type per column; input columns of mixed Python types become text."""
     out = df.copy()
     for col in out.columns:
