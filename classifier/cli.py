@@ -266,6 +266,8 @@ def predict(
             if getattr(cols, kind)
         )
         err.print(f"{path}: {found}", highlight=False)
+        for warning in summary.warnings:
+            err.print(_labelled("warning:", "yellow", f"{path}: {warning}"), highlight=False, soft_wrap=True)
         console.print(f"Wrote {summary.out} ({summary.rows} rows, model {model.model_id})", highlight=False)
         total.add(summary)
     _print_summary(total, model, len(paths))
