@@ -105,14 +105,20 @@ class LineDecoder:
         return "".join(parts)
 
 
-class UndecodableLine(Exception):
+class BadLine(Exception):
+    """A line the decoder cannot take; `line` is its number (1-based)."""
+
     def __init__(self, line: int):
         super().__init__(line)
         self.line = line
 
 
-class LineTooLong(UndecodableLine):
-    pass
+class UndecodableLine(BadLine):
+    """Neither UTF-8 nor Windows-1252 (a byte Windows-1252 leaves undefined, such as 0x81)."""
+
+
+class LineTooLong(BadLine):
+    """Longer than MAX_LINE_BYTES."""
 
 
 def _breaks(data: bytes, start: int, end: int) -> int:

@@ -143,8 +143,9 @@ class Table:
         """The sheet's rows as read, in chunks, as text; trailing blank rows left out.
 
         A row is only as wide as the header: a cell beyond it must be blank. Rows with
-        nothing but blanks are counted, not kept, until a row with a value follows, so a
-        stray space far down the sheet costs a counter, not a million empty rows.
+        nothing but blanks are held back (a row of empty cells as None) until a row with
+        a value follows, so a stray space far down the sheet costs a list of Nones, not
+        a million rows of empty cells.
         """
         width = len(self._names)
         workbook, fh = _load_workbook(self.path)
@@ -152,25 +153,22 @@ class Table:
             ws = workbook[self.sheet]
             ws.reset_dimensions()  # the declared size may be wrong, or huge
             rows: list[list[str]] = []
-            blank_run = 0
+            blank: list[list[str] | None] = []  # blank rows not yet known to be inside the data
             for number, values in enumerate(ws.iter_rows(values_only=True), 1):
                 cells = [excel_text(v) for v in values]
                 beyond = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
                 if beyond is not None:
                     raise InputError(_no_header_message(beyond), path=self.path, row=number)
+                cells = cells[:width] + [""] * (width - len(cells))
                 if not any(c.strip() for c in cells):
-                    blank_run += 1
+                    blank.append(cells if any(cells) else None)
                     continue
-                for _ in range(blank_run):
-                    rows.append([""] * width)
+                for row in [*blank, cells]:
+                    rows.append(row or [""] * width)
                     if len(rows) >= self.chunk_rows:
                         yield pd.DataFrame(rows, dtype=object)
                         rows = []
-                blank_run = 0
-                rows.append(cells[:width] + [""] * (width - len(cells)))
-                if len(rows) >= self.chunk_rows:
-                    yield pd.DataFrame(rows, dtype=object)
-                    rows = []
+                blank = []
             if rows:
                 yield pd.DataFrame(rows, dtype=object)
         except InputError:
