@@ -636,6 +636,16 @@ def test_training_warns_for_a_label_with_few_examples(tmp_path, in_repo):
     assert (tmp_path / "modell" / "model.joblib").exists()
 
 
+def test_training_data_with_a_windows_1252_line_is_read_and_named(tmp_path, in_repo):
+    args = _labelled(tmp_path, {"wait_time": 30, "agent_attitude": 25})
+    data = tmp_path / "merket.csv"
+    data.write_bytes(data.read_bytes() + "Ærlig talt: for lang kø,wait_time\n".encode("cp1252"))
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    said = flat(result.stderr)
+    assert f"warning: {data}: is UTF-8 except line 57, read as Windows-1252" in said
+
+
 # --------------------------------------------------------------------------- atomic output
 
 
