@@ -347,6 +347,12 @@ def predict(
                 if getattr(cols, kind)
             )
             err.print(f"{printable(path)}: {printable(found)}", highlight=False)
+            for warning in summary.warnings:
+                err.print(
+                    _labelled("warning:", "yellow", f"{printable(path)}: {printable(warning)}"),
+                    highlight=False,
+                    soft_wrap=True,
+                )
             summaries.append(summary)
         if db:
             sink.commit()

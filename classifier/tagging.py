@@ -48,6 +48,7 @@ class FileSummary:
     scores_invalid: int = 0
     groups: Counter = field(default_factory=Counter)
     written: int = 0  # rows in the output: one per comment, or (--long) one per comment and category
+    warnings: list[str] = field(default_factory=list)  # how the file was read (files.reading.Table.warnings)
 
     def add(self, other: FileSummary) -> None:
         self.rows += other.rows
@@ -191,7 +192,7 @@ def predict_file(
     table = open_table(path, sheet=sheet, chunk_rows=chunk_rows)
     fmt = output_format(Path(out) if out else Path("x.csv"), fmt)
     out_path = Path(out) if out else default_output(path, fmt, Path(out_dir) if out_dir else None, long)
-    summary = FileSummary(path=path, out=out_path)
+    summary = FileSummary(path=path, out=out_path, warnings=list(table.warnings))
     labels = model.labels
     chunks = table.chunks()
     first = next(chunks, None)

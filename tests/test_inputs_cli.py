@@ -12,14 +12,17 @@ are written by the `make_*` functions here. See docs/robustness.md.
 
 from __future__ import annotations
 
+import bz2
 import csv
 import datetime as dt
 import functools
+import gzip
 import io
 import os
 import shutil
 import stat
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from classifier.cli import app
 from classifier.model.model import Model
 from classifier.model.store import MODEL_FILE
 from classifier.paths import shipped_data
+from tests.test_tables import password_protected_xlsx, shared_strings_xlsx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NB_Q = "Hvor sannsynlig er det at du vil anbefale vår kundeservice til en venn eller kollega?"
@@ -505,7 +509,30 @@ BAD_INPUTS = {
     ),
     "out_is_folder": (lambda f: _write("svar.csv", OK)(f) + ["--out", f], ["is a directory"]),
     "unknown_format": (lambda f: _write("svar.csv", OK)(f) + ["--format", "xls"], ["unknown format 'xls'"]),
+    "password_protected_xlsx": (
+        lambda f: [password_protected_xlsx(f / "passord.xlsx")],
+        ["passord.xlsx", "is password protected", "save it without a password"],
+    ),
+    "pandas_index_saved_twice": (
+        _write("pandas.csv", ",Unnamed: 0,id,Kommentar\n0,0,1,Bra\n1,1,2,Treg\n"),
+        ["pandas.csv", "row 2", "column 1 has a value but no header", "index=False"],
+    ),
+    "zip_of_several_files": (
+        lambda f: [_zipped(f / "eksport.zip", {"a.csv": OK, "b.csv": OK})],
+        ["eksport.zip", "ZIP archive of 2 files"],
+    ),
+    "damaged_gzip": (
+        _write("svar.csv.gz", gzip.compress(OK.encode())[:-12]),
+        ["svar.csv.gz", "is not a readable gzip file"],
+    ),
 }
+
+
+def _zipped(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return path
 
 
 def _qualtrics_header_only(folder: Path) -> Path:
@@ -604,6 +631,16 @@ def test_training_warns_for_a_label_with_few_examples(tmp_path, in_repo):
     assert "warning:" in said and "'agent_attitude' has only 7 examples" in said
     assert "'billing_payment'" not in said
     assert (tmp_path / "modell" / MODEL_FILE).exists()
+
+
+def test_training_data_with_a_windows_1252_line_is_read_and_named(tmp_path, in_repo):
+    args = _labelled(tmp_path, {"wait_time": 30, "agent_attitude": 25})
+    data = tmp_path / "merket.csv"
+    data.write_bytes(data.read_bytes() + "Ærlig talt: for lang kø,wait_time\n".encode("cp1252"))
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    said = flat(result.stderr)
+    assert f"warning: {data}: is UTF-8 except line 57, read as Windows-1252" in said
 
 
 # --------------------------------------------------------------------------- atomic output
@@ -733,3 +770,113 @@ def test_xlsx_output_neutralises_formulas(tmp_path, small_model_dir):
     assert [ws.cell(row=i + 2, column=2).value for i in range(len(DANGEROUS))] == [
         "'" + t.replace("\r", "\n") for t in DANGEROUS
     ]
+
+
+# --------------------------------------------------------------------------- files that garble or explode
+
+
+def test_a_windows_1252_line_in_a_utf8_export_is_read_and_named_once(tmp_path, small_model_dir):
+    path = tmp_path / "svar.csv"
+    path.write_bytes(
+        "id;Kommentar\n1;Kø på Åre, ventet lenge\n".encode()
+        + "2;Ærlig talt, søppel service\n".encode("cp1252")
+        + "3;Blåbær og smørbrød\n".encode()
+    )
+    result = predict(path, small_model_dir)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in flat(result.stderr).split("warning: ")[1:]]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{path}: is UTF-8 except line 3, read as Windows-1252")
+    _, rows = read_output(tmp_path / "svar.predictions.csv")
+    assert [r[1] for r in rows] == ["Kø på Åre, ventet lenge", "Ærlig talt, søppel service", "Blåbær og smørbrød"]
+
+
+@pytest.mark.parametrize("name", ["svar.csv.gz", "svar.zip", "svar.bz2"])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_csv_named_as_compressed_is_read_by_its_content(name, compressed, tmp_path, small_model_dir):
+    data = OK.encode()
+    path = tmp_path / name
+    if not compressed:
+        path.write_bytes(data)
+    elif name.endswith(".gz"):
+        path.write_bytes(gzip.compress(data))
+    elif name.endswith(".bz2"):
+        path.write_bytes(bz2.compress(data))
+    else:
+        _zipped(path, {"svar.csv": OK})
+    out = tmp_path / "ut.csv"
+    result = predict(path, small_model_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    _, rows = read_output(out)
+    assert [r[:2] for r in rows] == [["1", "Bra"], ["2", "Treg"]]
+
+
+def _gzip_bomb(path: Path, unpacked: int) -> Path:
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"id;Kommentar\n1;" + b"a" * unpacked + b"\n")
+    return path
+
+
+def test_compressed_file_past_the_unpacking_limit_is_one_line(tmp_path, small_model_dir, monkeypatch):
+    import classifier.files.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_UNPACKED_CSV", 1 << 20)
+    path = _gzip_bomb(tmp_path / "bombe.csv.gz", 3 << 20)  # 3 MB from a few KB
+    assert path.stat().st_size < 20_000
+    result = predict(path, small_model_dir)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"error: {path}: unpacks to more than 1 MB, the limit for a compressed file; "
+        "unpack it yourself and give the CSV file"
+    )
+    assert snapshot(tmp_path) == {"bombe.csv.gz"}
+
+
+def test_xlsx_whose_texts_unpack_past_the_limit_is_one_line(tmp_path, small_model_dir, monkeypatch):
+    import classifier.files.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_XLSX_PART", 1 << 20)
+    path = shared_strings_xlsx(tmp_path / "svar.xlsx", ["Bra", "x" * (2 << 20)])
+    result = predict(path, small_model_dir)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "xl/sharedStrings.xml unpacks to 2 MB, over the limit of 1 MB" in lines[0]
+    assert snapshot(tmp_path) == {"svar.xlsx"}
+
+
+def test_xlsx_with_a_blank_far_cell_writes_only_the_answers(tmp_path, small_model_dir):
+    wb = Workbook()
+    for row in (["id", "Kommentar"], [1, "Bra"], [2, "Treg"]):
+        wb.active.append(row)
+    wb.active.cell(row=50_000, column=5_000).value = " "
+    wb.save(tmp_path / "svar.xlsx")
+    result = predict(tmp_path / "svar.xlsx", small_model_dir)
+    assert result.exit_code == 0, result.output
+    header, rows = read_output(tmp_path / "svar.predictions.csv")
+    assert header[:2] == ["id", "Kommentar"] and [r[:2] for r in rows] == [["1", "Bra"], ["2", "Treg"]]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_parquet_category_columns(fmt, tmp_path, small_model_dir):
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "Kommentar": pd.Categorical(["Ventet lenge", None, "=Bra"]),
+            "Kanal": pd.Categorical(["chat", "-tlf", "chat"]),
+        }
+    )
+    df.to_parquet(tmp_path / "svar.parquet")
+    out = tmp_path / f"ut.{fmt}"
+    result = predict(tmp_path / "svar.parquet", small_model_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    got = (
+        pd.read_csv(out, dtype=str, keep_default_na=False)
+        if fmt == "csv"
+        else pd.read_excel(out, dtype=str, keep_default_na=False)
+        if fmt == "xlsx"
+        else pd.read_parquet(out)
+    )
+    kanal = ["chat", "-tlf", "chat"] if fmt == "parquet" else ["chat", "'-tlf", "chat"]
+    assert got["Kanal"].tolist() == kanal

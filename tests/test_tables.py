@@ -3,10 +3,13 @@ cell parsing and safe writing, without a model."""
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
 import os
 import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +68,124 @@ def test_undecodable_bytes_are_an_input_error(tmp_path):
 def test_a_nul_byte_in_a_text_file_means_binary(tmp_path):
     with pytest.raises(InputError, match="binary"):
         open_table(write(tmp_path, b"id;Kommentar\n1;Bra\x00\n"))
+
+
+UTF8_ROWS = "id;Kommentar\n1;Blåbær og smørbrød\n2;Kø på Åre\n"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_windows_1252_line_in_a_utf8_file_garbles_nothing_else(newline, tmp_path):
+    """Each line is decoded as what it is; only the line that is not UTF-8 falls back to Windows-1252."""
+    text = UTF8_ROWS.encode() + "3;Ærlig talt, søppel\n".encode("cp1252") + "4;Håper på bedre\n".encode()
+    table = open_table(write(tmp_path, text.replace(b"\n", newline.encode())))
+    assert rows(table.path) == [
+        ["1", "Blåbær og smørbrød"],
+        ["2", "Kø på Åre"],
+        ["3", "Ærlig talt, søppel"],
+        ["4", "Håper på bedre"],
+    ]
+    assert table.warnings == ["is UTF-8 except line 4, read as Windows-1252; check its special letters"]
+
+
+def test_the_warning_names_the_first_fallback_lines_and_counts_the_rest(tmp_path):
+    lines = [f"{i};{'søppel' if i % 3 else 'blåbær'}\n".encode("cp1252" if i % 3 else "utf-8") for i in range(1, 31)]
+    table = open_table(write(tmp_path, b"id;Kommentar\n" + b"".join(lines)))
+    assert table.warnings == [
+        "is UTF-8 except 20 lines (2, 3, 5, 6, 8 and 15 more), read as Windows-1252; check their special letters"
+    ]
+    assert {r[1] for r in rows(table.path)} == {"søppel", "blåbær"}
+
+
+def test_one_stray_byte_falls_back_for_its_line_only(tmp_path):
+    path = write(tmp_path, UTF8_ROWS.encode("utf-8-sig") + b"3;Feil \xff her\n")
+    assert rows(path)[1:] == [["2", "Kø på Åre"], ["3", "Feil ÿ her"]]
+    assert open_table(path).warnings == ["is UTF-8 except line 4, read as Windows-1252; check its special letters"]
+
+
+def test_a_wholly_windows_1252_file_reads_without_a_warning(tmp_path):
+    table = open_table(write(tmp_path, UTF8_ROWS.encode("cp1252")))
+    assert (table.encoding, table.warnings) == ("cp1252", [])
+
+
+def test_a_line_of_neither_encoding_is_named(tmp_path):
+    data = UTF8_ROWS.encode() + b"3;\x81\x8d\x90\n"
+    with pytest.raises(InputError, match="svar.csv: line 4 cannot be decoded: not UTF-8, UTF-16 or Windows-1252"):
+        open_table(write(tmp_path, data))
+
+
+def test_mixed_lines_are_decoded_across_read_blocks(tmp_path, monkeypatch):
+    """A line cut by a read block (and a character cut in two) is decoded whole."""
+    import classifier.files.encodings as encodings
+
+    monkeypatch.setattr(encodings, "_BLOCK", 7)
+    text = UTF8_ROWS.encode() + "3;Ærlig\r\n".encode("cp1252") + "4;Håper\n".encode()
+    table = open_table(write(tmp_path, text))
+    assert table.warnings == ["is UTF-8 except line 4, read as Windows-1252; check its special letters"]
+    assert [r[1] for r in rows(table.path)] == ["Blåbær og smørbrød", "Kø på Åre", "Ærlig", "Håper"]
+
+
+def test_a_file_of_one_endless_line_is_refused(tmp_path, monkeypatch):
+    import classifier.files.encodings as encodings
+
+    monkeypatch.setattr(encodings, "_BLOCK", 1000)
+    monkeypatch.setattr(encodings, "MAX_LINE_BYTES", 10_000)
+    with pytest.raises(InputError, match="svar.csv: line 2 is longer than 0 MB; this is not a CSV table"):
+        open_table(write(tmp_path, "id;Kommentar\n1;" + "a" * 20_000 + "\n"))
+
+
+# --------------------------------------------------------------------------- compressed CSV
+
+COMPRESSORS = {
+    "gzip": lambda data, path: path.write_bytes(gzip.compress(data)),
+    "bz2": lambda data, path: path.write_bytes(bz2.compress(data)),
+    "zip": lambda data, path: _zip(path, {"svar.csv": data}),
+}
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["svar.csv.gz", "svar.zip", "svar.csv.bz2"])
+def test_a_plain_csv_named_as_compressed_is_read_as_csv(name, tmp_path):
+    assert rows(write(tmp_path, UTF8_ROWS, name)) == [["1", "Blåbær og smørbrød"], ["2", "Kø på Åre"]]
+
+
+@pytest.mark.parametrize("kind", list(COMPRESSORS))
+@pytest.mark.parametrize("name", ["svar.csv", "svar.gz", "svar.zip"])
+def test_compressed_csv_is_read_by_its_content(kind, name, tmp_path):
+    path = tmp_path / name
+    COMPRESSORS[kind](UTF8_ROWS.encode("cp1252"), path)
+    table = open_table(path, chunk_rows=1)
+    assert (table.encoding, table.delimiter) == ("cp1252", ";")
+    assert rows(path) == [["1", "Blåbær og smørbrød"], ["2", "Kø på Åre"]]
+
+
+@pytest.mark.parametrize("kind", list(COMPRESSORS))
+def test_compressed_csv_past_the_unpacking_limit_is_refused(kind, tmp_path, monkeypatch):
+    import classifier.files.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_UNPACKED_CSV", 10_000)
+    path = tmp_path / "bombe.csv"
+    COMPRESSORS[kind](b"id;Kommentar\n1;" + b"a" * 20_000 + b"\n", path)
+    with pytest.raises(InputError, match="bombe.csv: unpacks to more than 0 MB, the limit for a compressed file"):
+        open_table(path)
+
+
+def test_damaged_compressed_csv_is_an_input_error(tmp_path):
+    path = tmp_path / "svar.csv.gz"
+    path.write_bytes(gzip.compress(UTF8_ROWS.encode() * 100_000, compresslevel=0)[:-30])
+    with pytest.raises(InputError, match="svar.csv.gz: is not a readable gzip file"):
+        open_table(path)
+
+
+def test_a_zip_of_several_files_says_to_unzip_it(tmp_path):
+    path = _zip(tmp_path / "eksport.zip", {"a.csv": b"id\n1\n", "b.csv": b"id\n2\n"})
+    with pytest.raises(InputError, match="is a ZIP archive of 2 files; unzip it"):
+        open_table(path)
 
 
 # --------------------------------------------------------------------------- delimiters and shapes
@@ -234,6 +355,123 @@ def test_xlsx_blank_rows_inside_are_kept_trailing_ones_not(tmp_path):
     assert rows(tmp_path / "svar.xlsx") == [["1", "Bra"], ["", ""], ["3", "Treg"]]
 
 
+def test_xlsx_blank_cell_far_away_adds_no_rows_or_columns(tmp_path):
+    """One space in a far cell (column 1000, row 5000) is blank: no rows of nothing after the answers."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in (["id", "Kommentar"], ["1", "Bra"], [None, None], ["3", "Treg"]):
+        wb.active.append(row)
+    wb.active.cell(row=5000, column=1000).value = " "
+    wb.save(tmp_path / "svar.xlsx")
+    assert rows(tmp_path / "svar.xlsx") == [["1", "Bra"], ["", ""], ["3", "Treg"]]
+
+
+def test_xlsx_value_far_beyond_the_header_names_its_row_and_column(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in (["id", "Kommentar"], ["1", "Bra"]):
+        wb.active.append(row)
+    wb.active.cell(row=5000, column=1000).value = "glemt"
+    wb.save(tmp_path / "svar.xlsx")
+    with pytest.raises(InputError, match="row 5000: column 1000 has a value but no header"):
+        open_table(tmp_path / "svar.xlsx").read()
+
+
+def test_xlsx_blank_rows_between_answers_are_kept_across_chunks(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in (["id", "Kommentar"], ["1", "Bra"], [None, None], [None, " "], [None, None], ["5", "Treg"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "svar.xlsx")
+    chunks = list(open_table(tmp_path / "svar.xlsx", chunk_rows=2).chunks())
+    assert len(chunks) == 3  # the header row, then 2 rows a chunk
+    assert pd.concat(chunks).values.tolist() == [["1", "Bra"], ["", ""], ["", " "], ["", ""], ["5", "Treg"]]
+
+
+def shared_strings_xlsx(path: Path, texts: list[str]) -> Path:
+    """A workbook as Excel writes it: the cells' texts in xl/sharedStrings.xml (openpyxl writes them inline)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["id", "Kommentar"])
+    wb.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/></Types>'.encode(),
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        f'<Relationship Type="{rel}/sharedStrings" Target="sharedStrings.xml" Id="rIdS"/></Relationships>'.encode(),
+    )
+    cells = "".join(
+        f'<row r="{i + 2}"><c r="A{i + 2}"><v>{i + 1}</v></c><c r="B{i + 2}" t="s"><v>{i}</v></c></row>'
+        for i in range(len(texts))
+    )
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace("</row></sheetData>", f"</row>{cells}</sheetData>").encode()
+    items = "".join(f"<si><t>{t}</t></si>" for t in texts)
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="{main[:0]}http://schemas.openxmlformats.org/spreadsheetml/2006/main">{items}</sst>'.encode()
+    )
+    return _zip(path, parts)
+
+
+def test_xlsx_with_shared_strings_is_read(tmp_path):
+    path = shared_strings_xlsx(tmp_path / "svar.xlsx", ["Bra", "Treg"])
+    assert rows(path) == [["1", "Bra"], ["2", "Treg"]]
+
+
+def test_xlsx_whose_texts_unpack_past_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    import classifier.files.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_XLSX_PART", 50_000)
+    path = shared_strings_xlsx(tmp_path / "svar.xlsx", ["x" * 60_000])  # a few hundred bytes packed
+    assert path.stat().st_size < 10_000
+    with pytest.raises(InputError, match=r"xl/sharedStrings.xml unpacks to 0 MB, over the limit of 0 MB"):
+        open_table(path)
+
+
+def test_xlsx_whose_sheet_unpacks_past_the_limit_is_refused(tmp_path, monkeypatch):
+    import classifier.files.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_XLSX_SHEET", 2_000)
+    df = pd.DataFrame({"id": range(100), "Kommentar": ["Bra"] * 100})
+    df.to_excel(tmp_path / "svar.xlsx", index=False)
+    with pytest.raises(InputError, match="xl/worksheets/sheet1.xml unpacks to .* save the sheet as CSV UTF-8"):
+        open_table(tmp_path / "svar.xlsx")
+
+
+def password_protected_xlsx(path: Path) -> Path:
+    """The shape Excel gives a workbook saved with a password: an OLE2 compound file whose
+    directory holds the streams EncryptionInfo and EncryptedPackage (here with dummy content)."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[0x18:0x20] = bytes.fromhex("3e000300feff0900")  # versions, byte order, 512-byte sectors
+    header[0x30:0x34] = (0).to_bytes(4, "little")  # the directory starts in sector 0
+    directory = b""
+    for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"):
+        entry = bytearray(128)
+        encoded = (name + "\x00").encode("utf-16-le")
+        entry[: len(encoded)] = encoded
+        entry[0x40:0x42] = len(encoded).to_bytes(2, "little")
+        entry[0x42] = 5 if name == "Root Entry" else 2
+        directory += bytes(entry)
+    path.write_bytes(bytes(header) + directory + bytes(512))
+    return path
+
+
+def test_password_protected_xlsx_says_so(tmp_path):
+    with pytest.raises(InputError, match="is password protected; open it in Excel and save it without a password"):
+        open_table(password_protected_xlsx(tmp_path / "svar.xlsx"))
+
+
 def test_xlsx_renamed_csv_is_read_as_excel(tmp_path):
     df = pd.DataFrame({"id": ["1"], "Kommentar": ["Bra"]})
     path = tmp_path / "svar.csv"
@@ -286,6 +524,44 @@ def test_a_respondent_id_column_alone_is_not_surveymonkey(tmp_path):
 
 
 # --------------------------------------------------------------------------- columns
+
+
+def test_a_pandas_index_saved_twice_is_a_column_without_a_header(tmp_path):
+    """`to_csv` without index=False, twice: an empty header, then "Unnamed: 0" (which must not be mistaken for it)."""
+    path = tmp_path / "svar.csv"
+    pd.read_csv(io.StringIO(pd.DataFrame({"Kommentar": ["Bra", "Treg"]}).to_csv())).to_csv(path)
+    assert path.read_text().splitlines()[0] == ",Unnamed: 0,Kommentar"
+    with pytest.raises(InputError, match="row 2: column 1 has a value but no header .*index=False"):
+        open_table(path).read()
+
+
+def test_a_column_named_unnamed_is_an_ordinary_column(tmp_path):
+    """...also after an empty header cell, whose column pandas would call "Unnamed: 0" too."""
+    path = write(tmp_path, ";Unnamed: 0;Kommentar\n;0;Bra\n;1;Treg\n")
+    assert open_table(path).columns == ["Unnamed: 0", "Kommentar"]
+    assert rows(path) == [["0", "Bra"], ["1", "Treg"]]
+
+
+def test_wide_tables_come_in_shorter_chunks(tmp_path, monkeypatch):
+    import classifier.files.reading as tables
+
+    monkeypatch.setattr(tables, "MAX_CHUNK_CELLS", 30)
+    header = ";".join(f"q{i}" for i in range(10))
+    path = write(tmp_path, header + "\n" + "".join(f"{i}" + ";x" * 9 + "\n" for i in range(7)))
+    chunks = list(open_table(path, chunk_rows=100).chunks())
+    assert max(len(c) for c in chunks) == 3  # 30 cells of 10 columns
+    assert pd.concat(chunks)["q0"].tolist() == [str(i) for i in range(7)]
+
+
+def test_parquet_category_columns_are_read_as_their_values(tmp_path):
+    df = pd.DataFrame(
+        {"Kommentar": pd.Categorical(["Bra", None, "Bra"]), "Kanal": pd.Categorical(["chat", "tlf", "tlf"])}
+    )
+    df.to_parquet(tmp_path / "svar.parquet")
+    got = open_table(tmp_path / "svar.parquet").read()
+    assert not any(isinstance(t, pd.CategoricalDtype) for t in got.dtypes)
+    assert got["Kanal"].tolist() == ["chat", "tlf", "tlf"]
+    assert got["Kommentar"].tolist()[::2] == ["Bra", "Bra"] and pd.isna(got["Kommentar"][1])
 
 
 def test_require_column_lists_the_columns(tmp_path):

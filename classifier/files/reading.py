@@ -2,11 +2,11 @@
 
 Nordic survey exports come as CSV with `;`, `,` or tab, in UTF-8 (with or without
 BOM), UTF-16 ("Unicode text" from Excel) or Windows-1252, or as Excel and Parquet.
-`open_table` detects the format (and the extra header rows of Qualtrics and
-SurveyMonkey exports) and streams the rows in chunks.
+`open_table` detects the format by content (`sources`: also gzip, bz2 and ZIP
+compressed CSV), the encoding (`encodings`), the delimiter and the extra header rows
+of Qualtrics and SurveyMonkey exports, and streams the rows in chunks.
 """
 
-import codecs
 import csv
 import io
 import re
@@ -14,16 +14,20 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .encodings import MIXED, Utf8Stream, decode_sample, detect_encoding, scan_encoding
+from .sources import EXCEL_SUFFIXES, PARQUET_SUFFIXES, UNPACK_ERRORS, Source, identify
+
+__all__ = ["EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Table", "detect_encoding", "open_table"]
 
 CHUNK_ROWS = 50_000
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+MAX_CHUNK_CELLS = 2_000_000  # a chunk of a very wide table has fewer rows, so memory stays bounded
 _SNIFF_BYTES = 256 * 1024
 
 
@@ -60,6 +64,8 @@ class Table:
     chunk_rows: int = CHUNK_ROWS
     header_rows: int = 1
     descriptions: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # how the file was read, for the user
+    source: Source | None = None  # how to get the bytes of a CSV (it may be compressed)
     _names: list[str] = field(default_factory=list, repr=False)  # one per header cell
     _width: int = 0  # fields of the widest row seen when sniffing (CSV)
     _skip_lines: int = 0  # a "sep=;" line above the header (CSV)
@@ -70,7 +76,7 @@ class Table:
         elif self.format == "jsonl":
             raw = self._jsonl_chunks()
         elif self.format == "xlsx":
-            raw = _split(self._read_excel(), self.chunk_rows)
+            raw = self._xlsx_chunks()
         else:
             raw = self._parquet_chunks()
         skip, start = self.header_rows, 0
@@ -96,11 +102,18 @@ class Table:
         # A few spare names let later rows end with a few more (empty) fields than the
         # sample showed; _clean drops them, or says which row has a value there.
         names = _pad_names(self._names, self._width + _SPARE_FIELDS)
+        source = self.source or Source(self.path, "text")
+        data: Any = self.path  # pandas reads a plain file fastest by its name
+        if self.encoding == MIXED:
+            data = io.BufferedReader(Utf8Stream(source.open()))
+        elif source.compression:
+            data = source.open()
         try:
             with pd.read_csv(
-                self.path,
+                data,
                 sep=self.delimiter,
-                encoding=self.encoding,
+                encoding="utf-8-sig" if self.encoding == MIXED else self.encoding,
+                compression=None,  # judged by content (sources), never by the name
                 dtype=str,
                 header=None,
                 names=names,
@@ -122,29 +135,59 @@ class Table:
             return
         except UnicodeDecodeError:
             raise InputError(f"cannot be decoded as {self.encoding}", path=self.path) from None
+        except UNPACK_ERRORS as exc:
+            raise source.damaged(exc) from None
+        finally:
+            if not isinstance(data, Path):
+                data.close()
 
-    def _read_excel(self) -> pd.DataFrame:
+    def _xlsx_chunks(self) -> Iterator[pd.DataFrame]:
+        """The sheet's rows as read, in chunks, as text; trailing blank rows left out.
+
+        A row is only as wide as the header: a cell beyond it must be blank. Rows with
+        nothing but blanks are held back (a row of empty cells as None) until a row with
+        a value follows, so a stray space far down the sheet costs a list of Nones, not
+        a million rows of empty cells.
+        """
+        width = len(self._names)
+        workbook, fh = _load_workbook(self.path)
         try:
-            df = pd.read_excel(
-                self.path,
-                sheet_name=self.sheet,
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                engine="openpyxl",
-            )
+            ws = workbook[self.sheet]
+            ws.reset_dimensions()  # the declared size may be wrong, or huge
+            rows: list[list[str]] = []
+            blank: list[list[str] | None] = []  # blank rows not yet known to be inside the data
+            for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+                cells = [excel_text(v) for v in values]
+                beyond = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+                if beyond is not None:
+                    raise InputError(_no_header_message(beyond), path=self.path, row=number)
+                cells = cells[:width] + [""] * (width - len(cells))
+                if not any(c.strip() for c in cells):
+                    blank.append(cells if any(cells) else None)
+                    continue
+                for row in [*blank, cells]:
+                    rows.append(row or [""] * width)
+                    if len(rows) >= self.chunk_rows:
+                        yield pd.DataFrame(rows, dtype=object)
+                        rows = []
+                blank = []
+            if rows:
+                yield pd.DataFrame(rows, dtype=object)
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"is not a readable Excel sheet ({type(exc).__name__})", path=self.path) from None
-        df.columns = range(df.shape[1])
-        return df
+        finally:
+            workbook.close()
+            fh.close()
 
     def _parquet_chunks(self) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
 
         try:
             for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.chunk_rows):
-                yield batch.to_pandas()
+                # pandas' `category` columns come back as dictionary arrays: their values, please
+                yield _uncategorised(batch.to_pandas())
         except Exception as exc:
             raise InputError(f"is not a readable Parquet file ({type(exc).__name__})", path=self.path) from None
 
@@ -188,12 +231,7 @@ class Table:
                         path=self.path,
                         row=row,
                     )
-                raise InputError(
-                    f"column {i + 1} has a value but no header; give the column a "
-                    "name, or check the delimiter and quoting",
-                    path=self.path,
-                    row=row,
-                )
+                raise InputError(_no_header_message(i), path=self.path, row=row)
         for col in self.columns:
             if col not in chunk:  # trailing columns Excel stores no cells for
                 chunk[col] = ""
@@ -203,7 +241,29 @@ class Table:
 
 
 def _pad_names(names: list[str], width: int) -> list[str]:
-    return list(names) + [f"Unnamed: {i}" for i in range(len(names), width)]
+    return list(names) + [_unnamed(i) for i in range(len(names), width)]
+
+
+def _unnamed(i: int) -> str:
+    """The name of column i when its header cell is empty; no header can spell it (NUL)."""
+    return f"\x00column {i + 1}"
+
+
+def _no_header_message(i: int) -> str:
+    if i == 0:  # pandas' to_csv writes its index there, under an empty header
+        return (
+            "column 1 has a value but no header (an index written by pandas' to_csv? write the file "
+            "with index=False); give the column a name"
+        )
+    return f"column {i + 1} has a value but no header; give the column a name, or check the delimiter and quoting"
+
+
+def _uncategorised(df: pd.DataFrame) -> pd.DataFrame:
+    """pandas `category` columns (Parquet dictionary columns) as plain values."""
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(object)
+    return df
 
 
 def open_table(path: str | Path, *, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Table:
@@ -225,30 +285,30 @@ def open_table(path: str | Path, *, sheet: str | None = None, chunk_rows: int = 
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", path=path) from None
-    suffix = path.suffix.lower()
-    if head.startswith(_OLE2_MAGIC) or suffix == ".xls":
-        raise InputError(
-            "is an old Excel 97-2003 (.xls) file; open it in Excel and save it as .xlsx or as CSV UTF-8", path=path
-        )
-    if head.startswith(b"PK\x03\x04") or suffix in EXCEL_SUFFIXES:
+    source = identify(path, head)
+    if source.kind == "xlsx":
         table = _open_excel(path, sheet)
-    elif head.startswith(b"PAR1") or suffix in PARQUET_SUFFIXES:
+    elif source.kind == "parquet":
         table = _open_parquet(path)
-    elif suffix in JSONL_SUFFIXES or _looks_like_jsonl(head):
+    elif path.suffix.lower() in JSONL_SUFFIXES or _looks_like_jsonl(head):
         table = _open_jsonl(path, head)
     else:
-        table = _open_csv(path, head)
-    table.chunk_rows = chunk_rows
+        table = _open_csv(source)
+    # A wide table gets shorter chunks: at most MAX_CHUNK_CELLS cells in memory at once.
+    table.chunk_rows = max(1, min(chunk_rows, MAX_CHUNK_CELLS // max(1, len(table._names))))
     _check_header(table)
     return table
 
 
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _open_csv(path: Path, head: bytes) -> Table:
-    encoding = detect_encoding(path, head)
-    text = _decode_sample(head, encoding)
+def _open_csv(source: Source) -> Table:
+    path = source.path
+    try:
+        with source.open() as fh:
+            head = fh.read(_SNIFF_BYTES)
+        encoding = scan_encoding(path, head, source.open)
+    except UNPACK_ERRORS as exc:
+        raise source.damaged(exc) from None
+    text = decode_sample(head, encoding.name)
     if not text.strip():
         raise InputError("is empty", path=path)
     if _looks_binary(text):
@@ -261,7 +321,8 @@ def _open_csv(path: Path, head: bytes) -> Table:
     if not rows:
         raise InputError("is empty", path=path)
     table = _table_from_rows(path, "csv", rows)
-    table.encoding, table.delimiter = encoding, delimiter
+    table.encoding, table.delimiter, table.source = encoding.name, delimiter, source
+    table.warnings += [w for w in [encoding.warning()] if w]
     table._width = max(len(r) for r in rows)
     table._skip_lines = 1 if hint else 0
     # pandas' default line ending handling drops the first (empty) field of a row that
@@ -284,15 +345,20 @@ def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _open_excel(path: Path, sheet: str | None) -> Table:
+def _load_workbook(path: Path):
+    """The workbook, read-only (rows are parsed as they are read), and its open file."""
     from openpyxl import load_workbook
 
-    fh = open(path, "rb")  # noqa: SIM115 - read-only openpyxl reads lazily from it; closed by Table
+    fh = open(path, "rb")  # noqa: SIM115 - read-only openpyxl reads lazily from it; closed by the caller
     try:
-        wb = load_workbook(fh, read_only=True, data_only=True)
+        return load_workbook(fh, read_only=True, data_only=True), fh
     except Exception:
         fh.close()
         raise InputError("is not a readable Excel (.xlsx) file", path=path) from None
+
+
+def _open_excel(path: Path, sheet: str | None) -> Table:
+    wb, fh = _load_workbook(path)
     try:
         sheets = list(wb.sheetnames)
         if sheet is None:
@@ -302,13 +368,31 @@ def _open_excel(path: Path, sheet: str | None) -> Table:
         ws = wb[sheet]
         if not hasattr(ws, "iter_rows"):
             raise InputError(f"sheet {sheet!r} is a chart, not a table; use --sheet", path=path)
-        rows = [["" if v is None else str(v) for v in row] for row in ws.iter_rows(max_row=3, values_only=True)]
+        ws.reset_dimensions()
+        rows = [_trim([excel_text(v) for v in row]) for row in ws.iter_rows(max_row=3, values_only=True)]
     finally:
         wb.close()
         fh.close()
     table = _table_from_rows(path, "xlsx", rows or [[]])
     table.sheet, table.sheets = sheet, sheets
     return table
+
+
+def excel_text(value) -> str:
+    """A cell as pandas.read_excel(dtype=str) shows it: whole numbers without `.0`, datetimes ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _trim(cells: list[str]) -> list[str]:
+    """Without the trailing blank cells (a formatted empty cell far to the right)."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
 
 
 def _open_parquet(path: Path) -> Table:
@@ -322,14 +406,14 @@ def _open_parquet(path: Path) -> Table:
 
 
 def _looks_like_jsonl(head: bytes) -> bool:
-    first = head.removeprefix(codecs.BOM_UTF8).lstrip().split(b"\n", 1)[0].strip()
+    first = head.removeprefix(b"\xef\xbb\xbf").lstrip().split(b"\n", 1)[0].strip()
     return first.startswith(b"{") and first.endswith(b"}")
 
 
 def _open_jsonl(path: Path, head: bytes) -> Table:
     import json
 
-    first = head.removeprefix(codecs.BOM_UTF8).lstrip().split(b"\n", 1)[0]
+    first = head.removeprefix(b"\xef\xbb\xbf").lstrip().split(b"\n", 1)[0]
     try:
         record = json.loads(first.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -372,7 +456,7 @@ def _table_from_rows(path: Path, fmt: str, rows: list[list[str]]) -> Table:
             names.append(h)
             columns.append(h)
         else:
-            names.append(f"Unnamed: {i}")
+            names.append(_unnamed(i))
     return Table(
         path=path, format=fmt, columns=columns, header_rows=header_rows, descriptions=descriptions, _names=names
     )
@@ -389,48 +473,6 @@ def _check_header(table: Table) -> None:
         seen.add(h)
     if dupes:
         raise InputError(f"has duplicate column names: {', '.join(dupes)}; rename them", path=table.path)
-
-
-def detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16, or Windows-1252; else InputError."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16"
-    if b"\x00" in head:
-        # UTF-16 without BOM shows as every other byte NUL in ASCII text.
-        if head[1::2].count(0) > 0.4 * len(head[1::2]):
-            return "utf-16-le"
-        if head[0::2].count(0) > 0.4 * len(head[0::2]):
-            return "utf-16-be"
-        raise InputError("is a binary file, not a CSV table", path=path)
-    if _is_utf8(path):
-        return "utf-8"
-    try:
-        with open(path, "rb") as fh:
-            decoder = codecs.getincrementaldecoder("cp1252")()
-            for block in iter(lambda: fh.read(1 << 24), b""):
-                decoder.decode(block)
-    except UnicodeDecodeError:
-        raise InputError("cannot be decoded: not UTF-8, UTF-16 or Windows-1252", path=path) from None
-    return "cp1252"
-
-
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 24), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _decode_sample(head: bytes, encoding: str) -> str:
-    text = head.decode(encoding, errors="ignore")
-    return text.lstrip("\ufeff")
 
 
 def _looks_binary(text: str) -> bool:
@@ -494,13 +536,6 @@ def _parser_message(exc: Exception, header_fields: int) -> str:
         return f"row {int(m.group(1)) + 1} opens a quoted field (\") that is never closed; check the quoting"
     last = msg.splitlines()[-1] if msg else "parse error"
     return f"is not a readable table ({last})"
-
-
-def _split(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    for start in range(0, max(len(df), 1), size):
-        part = df.iloc[start : start + size]
-        if len(part) or start == 0:
-            yield part
 
 
 def normalise_header(name: str) -> str:

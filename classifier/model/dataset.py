@@ -121,9 +121,11 @@ def load_labelled(
     texts, labels, langs, digest = [], [], [], hashlib.sha256()
     polarities: list[dict[str, str]] = []
     has_lang = True
+    read_warnings: list[str] = []
     for f in files:
         table = open_table(f)
         df = table.read()
+        read_warnings += [f"{f}: {w}" for w in table.warnings]
         if df.empty:
             raise InputError("has a header but no rows", path=f)
         tcol = resolve_text_column(list(df.columns), df, text_col, path=f)
@@ -163,8 +165,7 @@ def load_labelled(
         polarities=polarities,
         source=_describe_source(path),
     )
-    if check:
-        data.warnings = check_labels(data, path)
+    data.warnings = read_warnings + (check_labels(data, path) if check else [])
     return data
 
 
