@@ -120,6 +120,7 @@ def save_model(model: Model, out_dir: str | Path) -> Path:
         "codebook": model.codebook.to_dict(),
         "variant": model.variant,
         "seed": model.seed,
+        "polarity": model.polarity,  # None for a model trained on bare ids
     }
     try:
         joblib.dump(payload, tmp, compress=3)
@@ -210,6 +211,7 @@ def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model
         _read_json(path / CARD_JSON),
         name=path.name,
         sha256=digest,
+        polarity=payload.get("polarity"),
     )
 
 

@@ -12,6 +12,7 @@ from .dataset import LabelledData
 from .metrics import cross_validate, metrics
 from .model import Model
 from .pipeline import DEFAULT_VARIANT, build_pipeline
+from .polarity import PolarityClassifier, polarity_codes
 
 
 def _prepared(data: LabelledData, variant: str, seed: int) -> tuple[Pipeline, list[str], np.ndarray]:
@@ -30,7 +31,18 @@ def cross_validated_metrics(
 ) -> dict:
     """Out-of-fold metrics of a variant on labelled data, without fitting a final model."""
     pipeline, languages, Xp = _prepared(data, variant, seed)
-    return cross_validate(pipeline, Xp, data.indicator(), data, languages, folds=folds, seed=seed)
+    codes = polarity_codes(data.polarities or [], data.codebook.ids)
+    return cross_validate(
+        pipeline,
+        Xp,
+        data.indicator(),
+        data,
+        languages,
+        folds=folds,
+        seed=seed,
+        polarity=None if codes is None else PolarityClassifier(random_state=seed),
+        polarity_codes=codes,
+    )
 
 
 def train(
@@ -43,11 +55,25 @@ def train(
     classifier makes anyway to calibrate itself (its thresholds are tuned on those same
     predictions, so the estimate is slightly optimistic); `classify predict` trains the
     default model on first use that way.
+
+    Labels with polarities (`id:neg`, ...) also give the model a polarity classifier
+    over the same features (cross-validated too with `evaluate`); bare ids give none.
     """
     pipeline, languages, Xp = _prepared(data, variant, seed)
     Y = data.indicator()
-    report = cross_validate(pipeline, Xp, Y, data, languages, folds=folds, seed=seed) if evaluate else None
-    pipeline[1:].fit(Xp, Y)
+    codes = polarity_codes(data.polarities or [], data.codebook.ids)
+    polarity = None if codes is None else PolarityClassifier(random_state=seed)
+    report = (
+        cross_validate(
+            pipeline, Xp, Y, data, languages, folds=folds, seed=seed, polarity=polarity, polarity_codes=codes
+        )
+        if evaluate
+        else None
+    )
+    features = pipeline[1].fit_transform(Xp)  # what pipeline[1:].fit does, keeping the features
+    pipeline[2].fit(features, Y)
+    if polarity is not None:
+        polarity.fit(features, codes)
     if report is None:
         clf = pipeline[-1]
         report = metrics(Y, clf.decide(clf.oof_proba_), data.codebook.ids, data.languages or languages)
@@ -55,6 +81,6 @@ def train(
             f"out-of-fold predictions of the classifier's own {clf.cv}-fold calibration "
             "(thresholds tuned on the same predictions: slightly optimistic)"
         )
-    model = Model(pipeline, data.codebook, variant, seed)
+    model = Model(pipeline, data.codebook, variant, seed, polarity=polarity)
     model.card = model_card(model, data, languages, report)
     return model
