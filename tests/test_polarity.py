@@ -229,3 +229,24 @@ def test_polarity_scores_count_pairs_by_hand():
     assert s["praise_f1"] == 0.0
     # all pairs: tp 1, gold 3, predicted 3
     assert s["pairs_f1"] == pytest.approx(2 / 6)
+
+
+def test_the_polarity_classifier_follows_scikit_learn_conventions():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    from classifier.model.polarity import NO_POLARITY, PolarityClassifier
+
+    clf = PolarityClassifier(C=3.0, min_examples=4, random_state=7)
+    assert clone(clf).get_params() == {"C": 3.0, "min_examples": 4, "random_state": 7}
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(np.zeros((1, 2)))
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]] * 4)
+    # category 0: neg / pos / neu; category 1: only two mentions, so it uses the shared model
+    Y = np.array([[0, NO_POLARITY], [1, NO_POLARITY], [2, NO_POLARITY]] * 4)
+    Y[0, 1], Y[1, 1] = 0, 1
+    proba = clf.fit(X, Y).predict_proba(X)
+    assert proba.shape == (12, 2, 3) and np.allclose(proba.sum(axis=2), 1.0)
+    assert clf.label_models_[1] is None and clf.shared_ is not None
+    assert np.array_equal(proba, clone(clf).fit(X, Y).predict_proba(X))  # same data and seed, same model
+    assert clf.predict(X[:2]).tolist() == [["neg", "neg"], ["pos", "pos"]]
