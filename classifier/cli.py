@@ -436,8 +436,12 @@ def _print_summary(total, model, n_files: int, lang: str = "en") -> None:
     table.add_column("name")
     table.add_column("comments", justify="right")
     table.add_column("share", justify="right")
+    if model.has_polarity:  # of each category's mentions, how many complain and how many praise
+        table.add_column("complaints", justify="right")
+        table.add_column("praise", justify="right")
     for lab, count in sorted(total.categories.items(), key=lambda kv: -kv[1]):
-        table.add_row(lab, names[lab], str(count), f"{100 * count / n:.1f}%")
+        polarity = [str(total.complaints[lab]), str(total.praise[lab])] if model.has_polarity else []
+        table.add_row(lab, names[lab], str(count), f"{100 * count / n:.1f}%", *polarity)
     console.print(table)
 
 

@@ -79,10 +79,12 @@ def tag_partition(frame: pd.DataFrame, text: str, score: str | None, model: Mode
 
         model = get_worker().plugins[PLUGIN_NAME].model  # type: ignore[attr-defined]
     texts = clean_texts(frame[text].tolist())
-    languages, proba = model.probabilities(texts)
-    decided, notes = model.decide(texts, proba)
+    languages, proba, polarity_proba = model.probabilities(texts)
+    decided, notes, polarity = model.decide(texts, proba, polarity_proba)
     scores = parse_scores(frame[score]) if score else None
-    wide = predictions.wide(frame, languages, proba, decided, notes, model.labels, model.model_id, scores)
+    wide = predictions.wide(
+        frame, languages, proba, decided, notes, model.labels, model.model_id, scores, polarity=polarity
+    )
     return stringify_objects(wide)  # one Parquet type per column, as a plain run writes it
 
 

@@ -7,24 +7,50 @@ Wide form (one row per comment) keeps every input column and adds, in this order
 |---|---|
 | `language` | nb, nn, sv, da, en or unknown |
 | `labels` | the assigned category ids joined with `;` (empty: none) |
+| `labels_polarity` | `id:polarity` of each assigned id, same order (`wait_time:neg;agent_attitude:pos`) |
+| `complaints` | the assigned ids whose polarity is `neg`, joined with `;` |
+| `praise` | the assigned ids whose polarity is `pos`, joined with `;` |
 | `prob_<id>` | one calibrated probability per category |
+| `polarity_prob_<id>` | the probability of the assigned polarity of `<id>`; empty when `<id>` is not assigned |
 | `note` | why a comment got no prediction: "empty comment", "too short to classify" |
 | `model` | the model that tagged it (name and the first 12 hex digits of its SHA-256) |
 | `nps_score`, `nps_group` | when the input has a 0-10 score column |
 
 An added name that the input already uses gets `_pred` appended (then `_pred2`, ...),
-so no input column is ever changed or dropped. Long form (`--long`) has one row
-per comment and assigned category.
+so no input column is ever changed or dropped. The polarity columns (`labels_polarity`,
+`complaints`, `praise`, `polarity_prob_<id>`) are there only when the model learnt
+polarity (`id:polarity` labels); a model trained on bare ids writes none of them.
+
+Long form (`--long`) has one row per comment and assigned category: `row`, `id`,
+`language`, `nps_group`, `model`, `label`, `label_name`, `probability`, and with
+polarity `polarity` and `polarity_probability`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 PROB_PREFIX = "prob_"
+POLARITY_PROB_PREFIX = "polarity_prob_"
+COMPLAINT, PRAISE = "neg", "pos"
+
+
+@dataclass(frozen=True)
+class Polarity:
+    """The decided polarity of each comment's assigned labels (what `Model.decide` returns).
+
+    `names` (n, k): "neg", "pos" or "neu" where the label is assigned, "" elsewhere;
+    `probability` (n, k): the probability of that polarity, NaN where the label is not assigned.
+    """
+
+    names: np.ndarray
+    probability: np.ndarray
+
+
 NOTE_EMPTY, NOTE_TOO_SHORT = "empty comment", "too short to classify"
 
 
@@ -44,6 +70,16 @@ def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
     return [";".join(labels[int(j)] for j in np.flatnonzero(row)) for row in decided]
 
 
+def polarity_columns(decided: np.ndarray, labels: Sequence[str], polarity: Polarity) -> dict[str, list[str]]:
+    """`labels_polarity`, `complaints` and `praise`, in the order of `labels`."""
+    pairs = [[(labels[int(j)], polarity.names[i, j]) for j in np.flatnonzero(row)] for i, row in enumerate(decided)]
+    return {
+        "labels_polarity": [";".join(f"{lab}:{pol}" for lab, pol in row) for row in pairs],
+        "complaints": [";".join(lab for lab, pol in row if pol == COMPLAINT) for row in pairs],
+        "praise": [";".join(lab for lab, pol in row if pol == PRAISE) for row in pairs],
+    }
+
+
 def wide(
     frame: pd.DataFrame,
     languages: Sequence[str],
@@ -53,13 +89,19 @@ def wide(
     labels: Sequence[str],
     model_id: str | None = None,
     scores: pd.Series | None = None,
+    polarity: Polarity | None = None,
 ) -> pd.DataFrame:
     """`frame` with the prediction columns added (see the module docstring)."""
     from .nps import nps_group
 
     added: dict[str, object] = {"language": list(languages), "labels": label_strings(decided, labels)}
+    if polarity is not None:
+        added.update(polarity_columns(decided, labels, polarity))
     for j, lab in enumerate(labels):
         added[f"{PROB_PREFIX}{lab}"] = np.round(proba[:, j], 4)
+    if polarity is not None:
+        for j, lab in enumerate(labels):
+            added[f"{POLARITY_PROB_PREFIX}{lab}"] = np.round(polarity.probability[:, j], 4)
     added["note"] = list(notes)
     if model_id is not None:
         added["model"] = model_id
@@ -84,11 +126,13 @@ def long(
     scores: pd.Series | None = None,
     model_id: str | None = None,
     carry: Sequence[str] = (),
+    polarity: Polarity | None = None,
 ) -> pd.DataFrame:
     """One row per comment and assigned label; a comment with none gets one row, label empty.
 
     `carry`: input columns (a date, a segment, the score, or all of them) repeated on
     each row of their comment, after `row` and `id`, under their own names.
+    With `polarity`, each row also has `polarity` and `polarity_probability` (empty for no label).
     """
     from .nps import nps_group
 
@@ -107,19 +151,26 @@ def long(
         assigned = np.flatnonzero(row_labels)
         owners += [i] * max(1, len(assigned))
         if len(assigned) == 0:
-            rows.append({**base, "label": "", "label_name": "(no category)", "probability": None})
+            none: dict[str, object] = {"label": "", "label_name": "(no category)", "probability": None}
+            if polarity is not None:
+                none.update(polarity="", polarity_probability=None)
+            rows.append({**base, **none})
         for j in map(int, assigned):
-            rows.append(
-                {
-                    **base,
-                    "label": labels[j],
-                    "label_name": names[labels[j]],
-                    "probability": round(float(proba[i, j]), 4),
-                }
-            )
+            row: dict[str, object] = {
+                "label": labels[j],
+                "label_name": names[labels[j]],
+                "probability": round(float(proba[i, j]), 4),
+            }
+            if polarity is not None:
+                row.update(
+                    polarity=polarity.names[i, j], polarity_probability=round(float(polarity.probability[i, j]), 4)
+                )
+            rows.append({**base, **row})
     out = pd.DataFrame(rows)
-    # A chunk where no comment got a label must still give Parquet a float column.
-    out["probability"] = out["probability"].astype(float)
+    # A chunk where no comment got a label must still give Parquet float columns.
+    for column in ("probability", "polarity_probability"):
+        if column in out:
+            out[column] = out[column].astype(float)
     if carry:
         carried = frame[list(dict.fromkeys(carry))].iloc[owners].reset_index(drop=True)
         ours = out.columns[: 2 if ids is not None else 1]

@@ -42,6 +42,8 @@ class FileSummary:
     columns: Columns | None = None
     languages: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
+    complaints: Counter = field(default_factory=Counter)  # per category: mentions with polarity neg
+    praise: Counter = field(default_factory=Counter)  # per category: mentions with polarity pos
     no_category: int = 0
     empty_comments: int = 0
     scores_valid: int = 0
@@ -55,6 +57,8 @@ class FileSummary:
         self.written += other.written
         self.languages.update(other.languages)
         self.categories.update(other.categories)
+        self.complaints.update(other.complaints)
+        self.praise.update(other.praise)
         self.no_category += other.no_category
         self.empty_comments += other.empty_comments
         self.scores_valid += other.scores_valid
@@ -72,15 +76,18 @@ def default_output(path: Path, fmt: str, out_dir: Path | None = None, long: bool
     return (out_dir or path.parent) / name
 
 
+Scored = tuple[list[str], np.ndarray, np.ndarray | None]  # what Model.probabilities returns
+
+
 class ChunkTagger:
-    """Languages, probabilities and labels for chunks of texts, in this process or in workers."""
+    """Languages, probabilities and polarity probabilities for chunks of texts, here or in workers."""
 
     def __init__(self, model: Model, model_path: Path | None = None, jobs: int = 1, trust: bool = False):
         self.model = model
         self.jobs = jobs if model_path is not None else 1
         self._model_path, self._trust = model_path, trust
 
-    def tag(self, chunks: Iterator[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
+    def tag(self, chunks: Iterator[list[str]]) -> Iterator[Scored]:
         if self.jobs <= 1:
             for texts in chunks:
                 yield self.model.probabilities(texts)
@@ -142,10 +149,10 @@ def _init_worker(model_path: str | None = None, trust: bool = False) -> None:
         _WORKER_MODEL = load_model(model_path, trust=trust)
 
 
-def _worker_tag(texts: list[str]) -> tuple[list[str], np.ndarray]:
+def _worker_tag(texts: list[str]) -> Scored:
     assert _WORKER_MODEL is not None, "the worker was started without a model"
-    languages, proba = _WORKER_MODEL.probabilities(texts)
-    return languages, proba.astype(np.float32)
+    languages, proba, polarity = _WORKER_MODEL.probabilities(texts)
+    return languages, proba.astype(np.float32), None if polarity is None else polarity.astype(np.float32)
 
 
 def predict_file(
@@ -239,13 +246,13 @@ def predict_file(
         else _NoFile()
     )
     with writing as writer:
-        for languages, proba in tagger.tag(texts_of()):
+        for languages, proba, polarity_proba in tagger.tag(texts_of()):
             frame, texts = frame_queue.pop(0)
-            decided, notes = model.decide(texts, proba)
+            decided, notes, polarity = model.decide(texts, proba, polarity_proba)
             # Empty as the model sees it (a comment that says "None" is a comment).
             empty = np.array([note == predictions.NOTE_EMPTY for note in notes], dtype=bool)
             scores = parse_scores(frame[cols.score]) if cols.score else None
-            _count(summary, frame, scores, languages, decided, empty, labels, cols)
+            _count(summary, frame, scores, languages, decided, empty, labels, cols, polarity)
             if redact and (not long or sink is not None or cols.text in carry):
                 frame = frame.copy()
                 frame[cols.text] = mask_many(frame[cols.text].tolist())
@@ -262,10 +269,13 @@ def predict_file(
                         scores=scores,
                         model_id=model.model_id,
                         carry=carry,
+                        polarity=polarity,
                     )
                 )
             if sink is not None or not long:
-                wide = predictions.wide(frame, languages, proba, decided, notes, labels, model.model_id, scores)
+                wide = predictions.wide(
+                    frame, languages, proba, decided, notes, labels, model.model_id, scores, polarity=polarity
+                )
                 if sink is not None:
                     sink.write(wide)
                 if not long:
@@ -307,12 +317,15 @@ def _large(path: Path) -> bool:
     return path.stat().st_size > PARALLEL_MIN_ROWS * 100  # ~100 bytes a row in survey exports
 
 
-def _count(summary: FileSummary, frame, scores, languages, decided, empty, labels, cols) -> None:
+def _count(summary: FileSummary, frame, scores, languages, decided, empty, labels, cols, polarity) -> None:
     summary.rows += len(frame)
     summary.languages.update(languages)
     summary.empty_comments += int(empty.sum())
     for j, lab in enumerate(labels):
         summary.categories[lab] += int(decided[:, j].sum())
+        if polarity is not None:
+            summary.complaints[lab] += int((polarity.names[:, j] == predictions.COMPLAINT).sum())
+            summary.praise[lab] += int((polarity.names[:, j] == predictions.PRAISE).sum())
     summary.no_category += int(((decided.sum(axis=1) == 0) & ~empty).sum())
     if scores is not None:
         raw = frame[cols.score].astype(str).str.strip()

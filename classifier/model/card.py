@@ -122,6 +122,7 @@ def model_card(model, data: LabelledData, languages: list[str], report: dict | N
         "quality_mode": "e5" in dict(model.pipeline.named_steps["features"].transformer_list),
         "seed": model.seed,
         "single_label": bool(clf.exclusive_),
+        "polarity": model.has_polarity,  # learnt from id:polarity labels; False for bare ids
         "n_comments": len(data),
         "training_data": {
             "source": data.source,
@@ -158,6 +159,7 @@ def card_markdown(card: dict) -> str:
         f"- Created: {card['created']}",
         f"- Variant: `{card['variant']}`, seed {card['seed']}"
         f"{', single-label (argmax)' if card.get('single_label') else ', multi-label (per-label thresholds)'}",
+        f"- Polarity: {_polarity_line(card)}",
         f"- Training data: {card['n_comments']} comments from {', '.join(card['training_data']['files'])}",
         f"- Training data SHA-256: `{card['training_data']['sha256']}`",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
@@ -195,4 +197,28 @@ def card_markdown(card: dict) -> str:
                 out.append(
                     f"| {name} | {s['n']} | {s['micro']['f1']:.3f} | {s['macro']['f1']:.3f} | {s['exact_match']:.3f} |"
                 )
+        if "polarity" in report.get("all", {}):
+            out += [
+                "",
+                "Polarity: accuracy on the mentions whose category was assigned; F1 of (id, neg), (id, pos) "
+                "and all (id, polarity) pairs.",
+                "",
+                "| language | polarity accuracy | complaint F1 | praise F1 | pairs F1 |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for name, s in report.items():
+                if isinstance(s, dict) and "polarity" in s:
+                    p = s["polarity"]
+                    out.append(
+                        f"| {name} | {p['accuracy']:.3f} | {p['complaint_f1']:.3f} | {p['praise_f1']:.3f} | "
+                        f"{p['pairs_f1']:.3f} |"
+                    )
     return "\n".join(out)
+
+
+def _polarity_line(card: dict) -> str:
+    if not card.get("polarity"):
+        return "no (trained on bare ids: labels carry no polarity)"
+    scores = ((card.get("metrics") or {}).get("all") or {}).get("polarity")
+    measured = f"; out-of-sample polarity accuracy {scores['accuracy']:.3f}" if scores else " (not evaluated)"
+    return f"yes: neg / pos / neu per assigned category{measured}"

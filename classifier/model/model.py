@@ -1,7 +1,8 @@
 """A trained model: the pipeline, its codebook and card, and the decisions it makes.
 
 `Model` owns every decision about a comment: the tuned thresholds (or argmax for a
-single-label codebook), and no label for empty and too-short comments. The same
+single-label codebook), no label for empty and too-short comments, and the polarity
+of each assigned label (when the model learnt polarity). The same
 `Model.decide` serves `Model.predict` (a list or a DataFrame) and `classify predict`
 (files in chunks), so the library and the command give the same columns.
 """
@@ -20,6 +21,7 @@ from ..errors import InputError
 from ..text import language as lang_mod
 from .codebook import Codebook
 from .pipeline import DEFAULT_VARIANT
+from .polarity import PolarityClassifier
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Model:
 
     `name` is the model's name in the model folder (`default`, `mine`, ...) and
     `sha256` the checksum of its saved file; both are empty for a model not saved yet.
+    `polarity` is None for a model trained on bare ids (no `id:polarity` labels).
     """
 
     pipeline: Pipeline
@@ -45,6 +48,11 @@ class Model:
     card: dict = field(default_factory=dict)
     name: str = ""
     sha256: str = ""
+    polarity: PolarityClassifier | None = None
+
+    @property
+    def has_polarity(self) -> bool:
+        return self.polarity is not None
 
     @property
     def labels(self) -> list[str]:
@@ -65,25 +73,41 @@ class Model:
 
     def probabilities(
         self, texts: Sequence[str], languages: Sequence[str] | None = None
-    ) -> tuple[list[str], np.ndarray]:
-        """Languages and calibrated probabilities (n, k) for clean texts (strings)."""
+    ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        """Languages, calibrated probabilities (n, k) and polarity probabilities (n, k, 3) for clean texts.
+
+        The polarity probabilities (neg, pos, neu per category) are None for a model without polarity.
+        """
         languages = list(languages) if languages is not None else lang_mod.detect(texts)
         if not len(texts):
-            return languages, np.zeros((0, len(self.labels)))
+            empty_polarity = np.zeros((0, len(self.labels), 3)) if self.polarity is not None else None
+            return languages, np.zeros((0, len(self.labels))), empty_polarity
         X = pd.DataFrame({"text": list(texts), "language": languages})
-        return languages, self.pipeline.predict_proba(X)
+        features = self.pipeline[:-1].transform(X)  # once, for the categories and their polarity
+        proba = self.pipeline[-1].predict_proba(features)
+        return languages, proba, (self.polarity.predict_proba(features) if self.polarity is not None else None)
 
-    def decide(self, texts: Sequence[str], proba: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """0/1 labels (n, k) and a note per comment; the only place labels are decided.
+    def decide(
+        self, texts: Sequence[str], proba: np.ndarray, polarity_proba: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list[str], predictions.Polarity | None]:
+        """0/1 labels (n, k), a note per comment and the polarity of each assigned label.
 
-        Empty and too-short comments get no label and a note saying why; the
-        probabilities of empty comments are set to 0 in place (there is nothing to judge).
+        The only place labels and their polarities are decided. Empty and too-short
+        comments get no label and a note saying why; the probabilities of empty
+        comments are set to 0 in place (there is nothing to judge). An assigned label
+        gets its most probable polarity; the polarity is None for a model without one.
         """
         notes = [unclassifiable_reason(t) for t in texts]
         proba[[note == predictions.NOTE_EMPTY for note in notes]] = 0.0
         decided = self.pipeline[-1].decide(proba)
         decided[np.array([bool(n) for n in notes], dtype=bool)] = 0
-        return decided, notes
+        if polarity_proba is None or self.polarity is None:
+            return decided, notes, None
+        best = polarity_proba.argmax(axis=2)
+        assigned = decided.astype(bool)
+        names = np.where(assigned, self.polarity.classes_[best], "").astype(object)
+        probability = np.where(assigned, np.take_along_axis(polarity_proba, best[..., None], axis=2)[..., 0], np.nan)
+        return decided, notes, predictions.Polarity(names, probability)
 
     def predict_arrays(self, texts, languages=None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Languages, probabilities (n, k) and 0/1 labels (n, k) for a list of texts.
@@ -91,8 +115,8 @@ class Model:
         Empty comments get probability 0; empty and too-short comments get no label.
         """
         texts = clean_texts(texts)
-        languages, proba = self.probabilities(texts, languages)
-        decided, _ = self.decide(texts, proba)
+        languages, proba, _ = self.probabilities(texts, languages)
+        decided, _, _ = self.decide(texts, proba)
         return languages, proba, decided
 
     def predict(self, data, text_col: str | None = None) -> pd.DataFrame:
@@ -112,9 +136,9 @@ class Model:
             column = text_col or "text"
             frame = pd.DataFrame({column: list(data)})
         texts = clean_texts(frame[column].tolist())
-        languages, proba = self.probabilities(texts)
-        decided, notes = self.decide(texts, proba)
-        return predictions.wide(frame, languages, proba, decided, notes, self.labels, self.model_id)
+        languages, proba, polarity_proba = self.probabilities(texts)
+        decided, notes, polarity = self.decide(texts, proba, polarity_proba)
+        return predictions.wide(frame, languages, proba, decided, notes, self.labels, self.model_id, polarity=polarity)
 
 
 def card_error_rates(card: dict, labels: Sequence[str]) -> dict[str, ErrorRates]:

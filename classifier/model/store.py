@@ -46,6 +46,7 @@ from .codebook import Codebook
 from .model import Model
 from .multilabel import CalibratedThresholdClassifier
 from .pipeline import AverageOfLinear
+from .polarity import PolarityClassifier
 
 DEFAULT_NAME = "default"
 MODEL_FILE, MANIFEST_FILE = "model.skops", "manifest.json"
@@ -67,6 +68,7 @@ TRUSTED_TYPES: tuple[type, ...] = (
     SentenceEmbedding,
     CalibratedThresholdClassifier,
     AverageOfLinear,
+    PolarityClassifier,
 )
 _NAME = re.compile(r"^[\w][\w.+-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -232,6 +234,7 @@ def model_bytes(model: Model) -> bytes:
         "codebook": model.codebook.to_dict(),
         "variant": model.variant,
         "seed": model.seed,
+        "polarity": model.polarity,  # None for a model trained on bare ids
     }
     raw = zipfile.ZipFile(io.BytesIO(skops.io.dumps(payload)))
     ids: dict[int, int] = {}
@@ -379,6 +382,7 @@ def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model
         card.card,
         name=path.name,
         sha256=digest,
+        polarity=payload.get("polarity"),
     )
 
 
@@ -407,6 +411,7 @@ def _read_model_file(model_path: Path, folder: Path) -> dict:
         or not isinstance(payload["codebook"].get("ids"), list)
         or not isinstance(payload.get("variant"), str)
         or not isinstance(payload.get("seed"), int)
+        or not (payload.get("polarity") is None or isinstance(payload["polarity"], PolarityClassifier))
     ):
         raise InputError(f"is not a model file this version can read; {_retrain(folder)}", path=model_path)
     return payload

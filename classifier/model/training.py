@@ -14,6 +14,7 @@ from .dataset import LabelledData
 from .metrics import cross_validate, metrics
 from .model import Model
 from .pipeline import DEFAULT_VARIANT, build_pipeline
+from .polarity import PolarityClassifier, polarity_codes
 
 
 def _prepared(data: LabelledData, variant: str, seed: int) -> tuple[Pipeline, list[str], np.ndarray]:
@@ -42,8 +43,18 @@ def cross_validated_metrics(
     pipeline, languages, Xp = _prepared(data, variant, seed)
     if on_progress:
         on_progress(1)
+    codes = polarity_codes(data.polarities or [], data.codebook.ids)
     return cross_validate(
-        pipeline, Xp, data.indicator(), data, languages, folds=folds, seed=seed, on_progress=on_progress
+        pipeline,
+        Xp,
+        data.indicator(),
+        data,
+        languages,
+        folds=folds,
+        seed=seed,
+        polarity=None if codes is None else PolarityClassifier(random_state=seed),
+        polarity_codes=codes,
+        on_progress=on_progress,
     )
 
 
@@ -69,17 +80,36 @@ def train(
     predictions, so the estimate is slightly optimistic); `classify predict` trains the
     default model on first use that way. `on_progress(1)` follows each of
     `training_steps(evaluate, folds)` steps.
+
+    Labels with polarities (`id:neg`, ...) also give the model a polarity classifier
+    over the same features (cross-validated too with `evaluate`); bare ids give none.
     """
     step = on_progress or (lambda n: None)
     pipeline, languages, Xp = _prepared(data, variant, seed)
     step(1)
     Y = data.indicator()
+    codes = polarity_codes(data.polarities or [], data.codebook.ids)
+    polarity = None if codes is None else PolarityClassifier(random_state=seed)
     report = (
-        cross_validate(pipeline, Xp, Y, data, languages, folds=folds, seed=seed, on_progress=on_progress)
+        cross_validate(
+            pipeline,
+            Xp,
+            Y,
+            data,
+            languages,
+            folds=folds,
+            seed=seed,
+            polarity=polarity,
+            polarity_codes=codes,
+            on_progress=on_progress,
+        )
         if evaluate
         else None
     )
-    pipeline[1:].fit(Xp, Y)
+    features = pipeline[1].fit_transform(Xp)  # what pipeline[1:].fit does, keeping the features
+    pipeline[2].fit(features, Y)
+    if polarity is not None:
+        polarity.fit(features, codes)
     step(1)
     if report is None:
         clf = pipeline[-1]
@@ -88,6 +118,6 @@ def train(
             f"out-of-fold predictions of the classifier's own {clf.cv}-fold calibration "
             "(thresholds tuned on the same predictions: slightly optimistic)"
         )
-    model = Model(pipeline, data.codebook, variant, seed)
+    model = Model(pipeline, data.codebook, variant, seed, polarity=polarity)
     model.card = model_card(model, data, languages, report)
     return model
