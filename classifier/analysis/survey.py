@@ -23,7 +23,7 @@ from ..files.columns import find_column, pick_column
 from ..files.reading import open_table
 from ..files.writing import OutputBatch, TableWriter, write_text_atomic
 from ..model.card import ModelCard
-from ..model.model import ErrorRates, Model, clean_texts
+from ..model.model import ErrorRates, Model
 from ..nps import DETRACTOR, NPS_SCALE, PROMOTER, group_codes, parse_scores, scale_refusal, score_scale
 from ..text.privacy import mask
 from . import drivers
@@ -280,9 +280,8 @@ def _read_one(
                 f"cannot tell which column holds the comments; use --text-col NAME. Columns: {', '.join(columns)}",
                 path=path,
             )
-        _, proba, decided = model.predict_arrays(clean_texts(df[text].tolist()))
-        hard = pd.DataFrame(decided, columns=model.labels, index=df.index).astype(int)
-        soft_values = pd.DataFrame(proba, columns=model.labels, index=df.index)
+        # Tagged here as `classify predict` would: with polarity when the model has it.
+        hard, soft_values = item_labels(model.predict(df[[text]], text_col=text))
     else:
         hard, soft_values = item_labels(df)
 
