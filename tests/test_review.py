@@ -178,6 +178,21 @@ def test_comments_in_other_languages_get_a_warning(tmp_path, comments, small_mod
     assert "comments are in languages model" in warning and "en 3" in warning and "guesses" in warning
 
 
+def test_columns_and_sheet_can_be_named(tmp_path, comments, small_model_dir):
+    path = tmp_path / "export.xlsx"
+    frame = pd.DataFrame({"Q7": comments["text"].head(30), "Ref": [f"K{i}" for i in range(30)]})
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Info", index=False)
+        frame.to_excel(writer, sheet_name="Svar", index=False)
+    out = tmp_path / "queue.csv"
+    args = ["review", path, "--model", small_model_dir, "--n", 5, "--out", out]
+    result = run(*args, "--sheet", "Svar", "--text-col", "Q7", "--id-col", "Ref")
+    assert result.exit_code == 0, result.output
+    queue = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(queue["id"]) <= set(frame["Ref"]) and set(queue["text"]) <= set(frame["Q7"])
+    assert run(*args, "--sheet", "Svar").exit_code == 2  # Q7 is no comment header: it says to use --text-col
+
+
 def test_the_queue_never_replaces_its_input(survey, small_model_dir):
     result = run("review", survey, "--model", small_model_dir, "--out", survey)
     assert result.exit_code == 2 and "over an input" in result.output
@@ -290,6 +305,7 @@ def test_reopening_resumes_and_keeps_corrections_of_other_queues(survey, small_m
     state = again.state()
     assert [item["reviewed"] for item in state["items"]] == [True, False, False, False, False]
     assert state["items"][0]["labels"] == {"resolution": "pos"}
+    assert state["polarity"] is True  # a coding with polarity shows the complaint/praise/neutral toggles
     again.save(queue.table["id"].iat[1], {})
     kept = pd.read_csv(corrections, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert kept["id"].tolist() == [queue.table["id"].iat[0], "old-1", queue.table["id"].iat[1]]
