@@ -60,9 +60,11 @@ function render() {
     }
     row.append(name);
     const cell = el("td");
-    const choices = state.polarity ? POLARITIES : [""];
+    // With polarity, a category coded without one (a bare id) shows as its own pressed button.
+    const bare = coded && item.labels[category.id] === "";
+    const choices = !state.polarity ? [""] : bare ? ["", ...POLARITIES] : POLARITIES;
     for (const pol of choices) {
-      const button = el("button", pol ? `${NAMES[pol]}` : "coded", `choice ${pol || "on"}`);
+      const button = el("button", pol ? NAMES[pol] : state.polarity ? "no polarity" : "coded", `choice ${pol || "on"}`);
       button.type = "button";
       button.dataset.category = category.id;
       button.dataset.polarity = pol;
@@ -93,7 +95,7 @@ function cycle(category) {
   const has = Object.prototype.hasOwnProperty.call(item.labels, category);
   if (!state.polarity) return setLabel(category, has ? null : "");
   const order = [null, ...POLARITIES];
-  const now = has ? order.indexOf(item.labels[category] || "neu") : 0;
+  const now = has && item.labels[category] ? order.indexOf(item.labels[category]) : 0; // bare id: like off
   setLabel(category, order[(now + 1) % order.length]);
 }
 
