@@ -140,12 +140,17 @@ def _say_training(message: str) -> None:
         "classify train                                   # the default model, on the shipped data",
         "classify train --data my_labels.csv --codebook my_codebook.csv   # a new model: my_labels",
         "classify train --data my_labels.csv --out models/mine",
+        "classify train --data shipped --data corrections.csv   # the shipped data, corrected (`classify review`)",
     )
 )
 @friendly_errors
 def train(
-    data: Optional[Path] = typer.Option(
-        None, "--data", help="A labelled CSV/XLSX file, or a folder of CSV files (default: the shipped training data)."
+    data: Optional[List[Path]] = typer.Option(
+        None,
+        "--data",
+        help="A labelled CSV/XLSX file, or a folder of CSV files (default: the shipped training data). "
+        "Repeat it for several sources: a comment in a later source replaces the same comment in earlier "
+        "ones (corrections last). `shipped` names the shipped training data.",
     ),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Model folder to write."),
     name: Optional[str] = typer.Option(
@@ -172,7 +177,7 @@ def train(
     Training on your own data never replaces the default model: without --out or
     --name the model gets a new name from the data file.
     """
-    from .model.dataset import load_labelled
+    from .model.dataset import SHIPPED, load_sources
     from .model.metrics import format_report
     from .model.store import MODEL_FILE, check_model_dir, model_dir, new_model_name, save_model
     from .model.training import train as fit
@@ -182,9 +187,10 @@ def train(
 
     if out_dir is not None and name is not None:
         raise InputError("give --out or --name, not both")
-    source = data or shipped_data()
-    target = out_dir or model_dir(name or ("default" if data is None else new_model_name(data)))
-    labelled = load_labelled(source, codebook=codebook, text_col=text_col, label_col=label_col)
+    sources = data or [shipped_data()]
+    own = [p for p in sources if str(p) != SHIPPED]
+    target = out_dir or model_dir(name or ("default" if not data else new_model_name((own or sources)[0])))
+    labelled = load_sources(sources, codebook=codebook, text_col=text_col, label_col=label_col)
     check_model_dir(target)  # a folder it cannot write fails now, not after the training
     for warning in labelled.warnings:
         err.print(_labelled("warning:", "yellow", warning), highlight=False)
@@ -494,6 +500,88 @@ def evaluate(
         labels = labelled.codebook.ids
         title = f"Cross-validated metrics ({variant}, {folds} folds, seed {seed}):"
     console.print(format_report(report, labels, title=title), highlight=False)
+
+
+# --------------------------------------------------------------------------- review
+
+
+@app.command(
+    epilog=_examples(
+        "classify review survey.csv --out queue.csv          # 50 comments to check in Excel",
+        "classify review survey.csv --serve                  # code them one at a time in the browser",
+        "classify train --data shipped --data queue.csv      # retrain on the shipped data and the corrections",
+    )
+)
+@friendly_errors
+def review(
+    file: Path = typer.Argument(..., help="A survey export (CSV, XLSX, Parquet)."),
+    model_ref: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    n: int = typer.Option(50, "--n", min=1, help="Comments in the queue."),
+    out: Optional[Path] = typer.Option(
+        None,
+        "--out",
+        help="The queue file (default: NAME.review.csv); with --serve, the corrections file "
+        "(default: NAME.corrections.csv; reopening it resumes).",
+    ),
+    serve: bool = typer.Option(False, "--serve", help="Code the queue on a local web page instead."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port of the page (default: a free one)."),
+    text_col: Optional[str] = typer.Option(None, help="Comment column (default: found by its header)."),
+    id_col: Optional[str] = typer.Option(None, help="Respondent id column (default: found by its header)."),
+    sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
+    trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+):
+    """The comments the model is least sure of, to correct and train on (in a file or a local page).
+
+    The queue is in the labelled-data format (id, text, lang, labels, confidence, reason),
+    labels pre-filled with the model's prediction: correct them and pass the file to
+    `classify train --data`.
+    """
+    from .files.writing import TableWriter, output_format, refuse_overwrite
+    from .model.store import get_model
+    from .review.queue import UNSURE_BELOW, build_queue
+    from .review.server import ReviewServer, ReviewSession, serve_queue
+
+    target = out or file.with_name(f"{file.stem}.{'corrections' if serve else 'review'}.csv")
+    refuse_overwrite(target, (file,))
+    server = ReviewServer(port) if serve else None  # a port in use fails before the slow part
+    model = get_model(model_ref, trust=trust, on_train=_say_training)
+    queue = build_queue(file, model, n=n, text_col=text_col, id_col=id_col, sheet=sheet)
+    if queue.other_languages:
+        err.print(
+            _labelled(
+                "warning:",
+                "yellow",
+                f"{file}: {sum(queue.other_languages.values())} comments are in languages model "
+                f"{model.model_id} has no training data in ("
+                + ", ".join(f"{k} {v}" for k, v in queue.other_languages.items())
+                + "); its predictions on them are guesses",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not len(queue):
+        if server is not None:
+            server.server_close()
+        console.print(
+            f"{file}: no uncertain comments: every decision of model {model.model_id} on its "
+            f"{queue.n_comments} comments is at least {UNSURE_BELOW:.0%} likely right; nothing to review",
+            highlight=False,
+        )
+        return
+    if server is not None:
+        session = ReviewSession(queue, model, target, protect=(file,))
+        serve_queue(server, session, say=lambda line: console.print(line, highlight=False, soft_wrap=True))
+        return
+    fmt = output_format(target, None)
+    with TableWriter(target, fmt, protect=(file,)) as writer:
+        writer.write(queue.table.drop(columns="predicted"))
+    low, high = queue.table["confidence"].min(), queue.table["confidence"].max()
+    console.print(
+        f"Wrote {target} ({len(queue)} of {queue.n_unsure} uncertain comments, confidence {low:.2f} to {high:.2f}"
+        + (f"; {queue.n_similar_skipped} near-variants of queued comments left out" if queue.n_similar_skipped else "")
+        + ")",
+        highlight=False,
+    )
 
 
 # --------------------------------------------------------------------------- drivers

@@ -70,6 +70,7 @@ def test_the_wheel_ships_the_training_data_and_codebook(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "classifier/training_data/codebook.csv" in names
     assert sum(n.startswith("classifier/training_data/") and n.endswith(".csv") for n in names) >= 3
+    assert {f"classifier/review/static/{name}" for name in ("index.html", "app.js", "style.css")} <= set(names)
 
 
 def test_classify_predict_from_another_folder_trains_the_default_model_in_the_user_folder(fresh_env, tmp_path):

@@ -128,6 +128,7 @@ def model_card(model, data: LabelledData, languages: list[str], report: dict | N
             "source": data.source,
             "files": [f.name for f in data.files],
             "sha256": data.sha256 or _content_sha256(data),
+            **({"sources": data.sources} if data.sources else {}),
         },
         "labels": [
             {
@@ -162,6 +163,12 @@ def card_markdown(card: dict) -> str:
         f"- Polarity: {_polarity_line(card)}",
         f"- Training data: {card['n_comments']} comments from {', '.join(card['training_data']['files'])}",
         f"- Training data SHA-256: `{card['training_data']['sha256']}`",
+        *(
+            f"  - source {s['source']}: {s['rows']} comments"
+            + (f" ({s['rows'] - s['kept']} replaced by a later source)" if s["kept"] < s["rows"] else "")
+            + f", SHA-256 `{s['sha256']}`"
+            for s in card["training_data"].get("sources", [])
+        ),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
         "",
         "## Labels",

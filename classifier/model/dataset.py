@@ -53,6 +53,8 @@ class LabelledData:
     warnings: list[str] = field(default_factory=list)
     polarities: list[dict[str, str]] | None = None  # per comment: id -> "neg"/"pos"/"neu"/""
     source: str = ""  # what the data was read from, for the model card
+    # Several sources (`load_sources`): per source, what was read, its rows, the rows kept and its SHA-256.
+    sources: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -187,7 +189,83 @@ def _check_polarities(mentions: list[dict[str, str]], path: Path, rows, column: 
             )
 
 
-def check_labels(data: LabelledData, path: Path) -> list[str]:
+SHIPPED = "shipped"  # a --data value that names the shipped training data
+
+
+def source_path(path: str | Path) -> Path:
+    """A --data value as a path: `shipped` is the shipped training data (unless such a file exists)."""
+    from ..paths import shipped_data
+
+    return shipped_data() if str(path) == SHIPPED and not Path(path).exists() else Path(path)
+
+
+def load_sources(
+    paths: list[Path],
+    *,
+    codebook: Codebook | str | Path | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    check: bool = True,
+) -> LabelledData:
+    """Labelled comments from several files or folders, as one data set.
+
+    A comment that comes again in a later source (the same text after `normalise`) is
+    taken from the later source only: corrections replace what they correct. The
+    codebook is the one given, else the `codebook.csv` of the first folder that has one,
+    else the ids found in the labels.
+    """
+    from .duplicates import normalise
+
+    paths = [source_path(p) for p in paths]
+    if len(paths) == 1:
+        return load_labelled(paths[0], codebook=codebook, text_col=text_col, label_col=label_col, check=check)
+    if codebook is None:
+        codebook = next((p / CODEBOOK_FILE for p in paths if p.is_dir() and (p / CODEBOOK_FILE).exists()), None)
+    if isinstance(codebook, (str, Path)):
+        codebook = load_codebook(codebook)
+    parts = [load_labelled(p, codebook=codebook, text_col=text_col, label_col=label_col, check=False) for p in paths]
+    codebook = codebook or codebook_from_labels([labs for part in parts for labs in part.labels])
+    for part, path in zip(parts, paths):
+        unknown = sorted({lab for labs in part.labels for lab in labs} - set(codebook.ids))
+        if unknown:
+            raise InputError(f"has labels that are not in the codebook: {', '.join(unknown)}", path=path)
+
+    later: set[str] = set()  # normalised texts of the sources after the one being read
+    keep: list[list[int]] = []
+    for part in reversed(parts):
+        keys = [normalise(t) for t in part.texts]
+        keep.insert(0, [i for i, key in enumerate(keys) if key not in later])
+        later.update(keys)
+    digest = hashlib.sha256()
+    merged = LabelledData([], [], codebook, [])
+    polarities: list[dict[str, str]] = []
+    for part, rows in zip(parts, keep):
+        merged.texts += [part.texts[i] for i in rows]
+        merged.labels += [part.labels[i] for i in rows]
+        polarities += [part.polarities[i] for i in rows] if part.polarities else [{} for _ in rows]
+        merged.languages = (
+            merged.languages + [part.languages[i] for i in rows]
+            if merged.languages is not None and part.languages is not None
+            else None
+        )
+        merged.files += part.files
+        digest.update(part.sha256.encode())
+        merged.sources.append({"source": part.source, "rows": len(part), "kept": len(rows), "sha256": part.sha256})
+    merged.polarities = polarities
+    merged.sha256 = digest.hexdigest()
+    merged.source = " + ".join(s["source"] for s in merged.sources)
+    merged.warnings = [
+        f"{s['source']}: {s['rows'] - s['kept']} of its {s['rows']} comments come again in a later --data "
+        "source, which replaces them"
+        for s in merged.sources
+        if s["kept"] < s["rows"]
+    ]
+    if check:
+        merged.warnings += check_labels(merged, merged.source)
+    return merged
+
+
+def check_labels(data: LabelledData, path: Path | str) -> list[str]:
     """Errors for unusable labels; returns warnings for weak ones."""
     known = set(data.codebook.ids)
     counts = pd.Series([lab for labs in data.labels for lab in labs], dtype=object).value_counts()
