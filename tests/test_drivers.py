@@ -565,6 +565,25 @@ def test_contributions_add_up_to_every_change():
     assert len(analysis.changes.groupby(["from", "to"])) == 3  # Jan-Feb, Feb-Mar, Mar-Apr
 
 
+def test_each_contribution_belongs_to_its_own_cause_whatever_the_ranking():
+    # Columns in the order quiet, loud; the ranking puts loud first. In January 30 answers
+    # complain about "loud" (all detractors), in February none do and answers without a cause
+    # (promoters) take their place: of the rise of 100 points, 0.5 x (-100 - 50) = -75 fewer
+    # "loud" answers give 75, 0.5 x (100 - 50) more causeless ones the residual 25, "quiet" 0.
+    jan = [(0, 1, 0)] * 30 + [(1, 0, 10)] * 30
+    feb = [(0, 0, 10)] * 30 + [(1, 0, 10)] * 30
+    rows = jan + feb
+    labels = pd.DataFrame([(q, loud) for q, loud, _ in rows], columns=["quiet", "loud"])
+    scores = pd.Series([float(score) for _, _, score in rows])
+    dates = pd.Series(pd.to_datetime(["2026-01-10"] * 60 + ["2026-02-10"] * 60))
+    analysis = analyze(labels, scores, dates=dates, period="month", n_boot=0, min_n=5)
+    assert analysis.table["item"].tolist()[0] == "loud"
+    by_item = analysis.changes.set_index("item")["contribution"]
+    assert by_item["loud"] == pytest.approx(75.0)
+    assert by_item["quiet"] == pytest.approx(0.0)
+    assert by_item[""] == pytest.approx(25.0)  # the residual row
+
+
 def test_compare_adds_any_two_periods_and_rejects_unknown_ones():
     labels, scores = random_data(n=300, k=2, seed=12)
     dates = pd.Series(pd.to_datetime(["2026-01-15", "2026-02-15", "2026-03-15"] * 100))

@@ -237,7 +237,8 @@ def analyze(
             membership if not soft else (membership >= 0.5).astype(float),
             period_labels,
             trend["period"].drop_duplicates().tolist(),
-            table[["item", "category", "polarity", "display_name"]],
+            # in the order of membership's columns (the table is in rank order)
+            table.set_index("item", drop=False).loc[items, ["item", "category", "polarity", "display_name"]],
             compare=compare,
             n_boot=n_boot,
             ci=ci,
