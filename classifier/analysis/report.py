@@ -26,7 +26,7 @@ ROLE_COLOURS = {
 }
 LINE_COLOURS = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9"]
 CHART_WIDTH = 960
-LABEL_WIDTH = 250
+LABEL_WIDTH = 300  # room for "Information and guidance - complaints (low n)"
 TREND_LEFT, TREND_RIGHT = 100, CHART_WIDTH - 60  # every trend chart puts its periods at the same x
 N_TOP_CAUSES = 5
 N_EXAMPLES = 3
