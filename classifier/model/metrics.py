@@ -10,6 +10,7 @@ from sklearn.model_selection import KFold
 
 from .dataset import LabelledData
 from .model import check_codebook_match
+from .polarity import NO_POLARITY
 
 
 def cross_validate(
@@ -45,7 +46,9 @@ def cross_validate(
         test_features = est[0].transform(Xp[test_idx])
         proba[test_idx] = est[-1].predict_proba(test_features)
         decided[test_idx] = est[-1].decide(proba[test_idx])
-        if polarity is not None and polarity_codes is not None:
+        # A fold whose training part has no polarity at all (a few corrections with polarity
+        # among bare ids) predicts none for its test part.
+        if polarity is not None and polarity_codes is not None and (polarity_codes[train_idx] != NO_POLARITY).any():
             fold_polarity = clone(polarity).fit(features, polarity_codes[train_idx])
             best = fold_polarity.predict(test_features)
             names[test_idx] = np.where(decided[test_idx].astype(bool), best, "")
