@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -77,7 +78,8 @@ def tag_partition(frame: pd.DataFrame, text: str, score: str | None, model: Mode
     if model is None:
         from distributed import get_worker
 
-        model = get_worker().plugins[PLUGIN_NAME].model  # type: ignore[attr-defined]
+        plugin: Any = get_worker().plugins[PLUGIN_NAME]  # our _ModelPlugin (typed as a plain WorkerPlugin)
+        model = plugin.model
     texts = clean_texts(frame[text].tolist())
     languages, proba, polarity_proba = model.probabilities(texts)
     decided, notes, polarity = model.decide(texts, proba, polarity_proba)
