@@ -75,8 +75,11 @@ class Model:
         languages = list(languages) if languages is not None else lang_mod.detect(texts)
         if not len(texts):
             return languages, np.zeros((0, len(self.labels)))
-        X = pd.DataFrame({"text": list(texts), "language": languages})
-        return languages, self.pipeline.predict_proba(X)
+        # Each distinct (comment, language) is scored once: survey answers repeat ("Bra", "Ok").
+        distinct: dict[tuple[str, str], int] = {}
+        rows = np.fromiter((distinct.setdefault(pair, len(distinct)) for pair in zip(texts, languages)), np.intp)
+        X = pd.DataFrame({"text": [t for t, _ in distinct], "language": [lang for _, lang in distinct]})
+        return languages, self.pipeline.predict_proba(X)[rows]
 
     def decide(self, texts: Sequence[str], proba: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """0/1 labels (n, k) and a note per comment; the only place labels are decided.
