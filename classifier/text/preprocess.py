@@ -436,14 +436,16 @@ class Preprocessor(BaseEstimator, TransformerMixin):
             if not rows:
                 continue
             words = self._word_cache(family)
+            pieces = []
             for i in rows:
                 text = texts[i][:MAX_TEXT_CHARS]
                 if text not in masked:
                     masked[text] = self._mask(text)
-                spans = masked[text].split()
-                missing = [s for s in dict.fromkeys(spans) if s not in words]
-                if missing:
-                    self._add_spans(family, missing, words)
+                pieces.append(masked[text].split())
+            missing = [s for s in dict.fromkeys(s for spans in pieces for s in spans) if s not in words]
+            if missing:
+                self._add_spans(family, missing, words)
+            for i, spans in zip(rows, pieces):
                 out[i] = " ".join(filter(None, map(words.__getitem__, spans)))
         return out
 
