@@ -213,12 +213,13 @@ def main() -> None:
     ap.add_argument("--data", choices=("synthetic", "realistic", "both"), default="both")
     ap.add_argument("--no-peers", action="store_true", help="time `classify predict` alone")
     ap.add_argument("--model", help="a trained model folder (default: train one with `classify train`)")
+    ap.add_argument("--baseline", help="another checkout of classify (a folder) to time beside this one")
     ap.add_argument("--skip-train", action="store_true", help="do not print the time of `classify train`")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model_dir = Path(args.model) if args.model else tmp / "model"
+        model_dir = Path(args.model).resolve() if args.model else tmp / "model"
         if not args.model:
             seconds, peak, _ = run_measured(CLASSIFY + ["train", "--out", str(model_dir)])
             if not args.skip_train:
@@ -232,6 +233,11 @@ def main() -> None:
                 + ["predict", str(survey), "--model", str(model_dir), "--out", str(out), "--jobs", str(args.jobs)]
             )
         }
+        if args.baseline:  # the same command from another checkout, e.g. before a change
+            base = Path(args.baseline).resolve()
+            ours = commands["classify predict"]
+            in_base = ["env", "-C", str(base), f"PYTHONPATH={base}"]
+            commands["baseline"] = lambda survey, out: in_base + ours(survey, out)
         if not args.no_peers:
             for kind, name, suffix in (("fasttext", "fastText", "bin"), ("sklearn", "plain scikit-learn", "joblib")):
                 peer_model = tmp / f"{kind}.{suffix}"
