@@ -35,3 +35,14 @@ def test_accuracy_on_the_labelled_short_and_long_set_does_not_regress():
     short = (df["text"].str.split().str.len() <= 4).to_numpy()
     assert right.mean() >= 0.89
     assert right[short].mean() >= 0.83
+
+
+def test_a_comment_seen_before_gets_the_same_language_and_the_cache_stays_bounded(monkeypatch):
+    from classifier.text import language
+
+    texts = ["Jag väntade länge i telefonkön", "Jeg ventet lenge i telefonkøen", "Bra service"]
+    first = detect(texts)
+    monkeypatch.setattr(language, "MAX_CACHED", 2)
+    assert detect(texts * 2) == first * 2  # the third comment clears the cache: detected again, the same
+    detect(["Helt nytt svar", "Ett annat svar"])
+    assert len(language._CACHE) <= 2 + 2

@@ -104,3 +104,31 @@ def test_spacy_vocabulary_stays_bounded_on_endless_fresh_words(monkeypatch):
         prep.transform(batch(start))
     assert len(preprocess._tokenizer("no").vocab.strings) < 4000  # without rebuilding: > 8,000
     assert list(prep.transform(batch(0))) == list(first)  # rebuilding changes nothing seen
+
+
+@pytest.mark.parametrize("family", ["no", "sv", "en"])
+def test_piece_by_piece_tokenising_gives_what_spacy_gives_on_the_whole_comment(family):
+    # The transform tokenises each distinct whitespace-separated piece once and caches it;
+    # the result must be spaCy's tokens of the whole masked comment, normalised.
+    import pandas as pd
+
+    from classifier.text import preprocess
+
+    texts = [
+        "Ventet 45 min, ringte kl 14:22 - fikk IKKJE svar!!!",
+        "«Bra» service... men (ikke) løst; e-post: kari@example.no,takk",
+        "U.S.A. osv. bl.a. t.ex. f.eks. it's fine, dont",
+        "\u00a0ikke\u2009svar\n\nbra “ja”—nei",
+    ]
+    for options in ({"stem": False, "stop_words": False}, {}):
+        prep = Preprocessor(**options)
+        normalise = prep._normaliser(family)
+        expected = [
+            normalise(
+                [t.lower_ for t in preprocess._tokenizer(family)(prep._mask(text)) if not (t.is_punct or t.is_space)]
+            )
+            for text in texts
+        ]
+        X = pd.DataFrame({"text": texts, "language": [{"no": "nb"}.get(family, family)] * len(texts)})
+        assert list(prep.transform(X)) == expected
+        assert list(prep.transform(X)) == expected  # again, from the cache

@@ -82,10 +82,14 @@ class Model:
         if not len(texts):
             empty_polarity = np.zeros((0, len(self.labels), 3)) if self.polarity is not None else None
             return languages, np.zeros((0, len(self.labels))), empty_polarity
-        X = pd.DataFrame({"text": list(texts), "language": languages})
+        # Each distinct (comment, language) is scored once: survey answers repeat ("Bra", "Ok").
+        distinct: dict[tuple[str, str], int] = {}
+        rows = np.fromiter((distinct.setdefault(pair, len(distinct)) for pair in zip(texts, languages)), np.intp)
+        X = pd.DataFrame({"text": [t for t, _ in distinct], "language": [lang for _, lang in distinct]})
         features = self.pipeline[:-1].transform(X)  # once, for the categories and their polarity
-        proba = self.pipeline[-1].predict_proba(features)
-        return languages, proba, (self.polarity.predict_proba(features) if self.polarity is not None else None)
+        proba = self.pipeline[-1].predict_proba(features)[rows]
+        polarity = self.polarity.predict_proba(features)[rows] if self.polarity is not None else None
+        return languages, proba, polarity
 
     def decide(
         self, texts: Sequence[str], proba: np.ndarray, polarity_proba: np.ndarray | None = None

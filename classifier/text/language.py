@@ -93,11 +93,20 @@ def detect(texts) -> list[str]:
     todo = [i for i, t in enumerate(texts) if not too_short(t)]
     if not todo:
         return result
-    # Identical comments ("Bra", "Ok") are detected once; the first MAX_CHARS say enough
-    # (lingua takes seconds on a 150,000-character "word").
-    unique = list(dict.fromkeys(_key(texts[i]) for i in todo))
-    conf = confidences(unique)
-    best = {t: _decide(c) for t, c in zip(unique, conf)}
-    for i in todo:
-        result[i] = best[_key(texts[i])]
+    # Identical comments ("Bra", "Ok") are detected once per process; the first MAX_CHARS
+    # say enough (lingua takes seconds on a 150,000-character "word").
+    if len(_CACHE) > MAX_CACHED:
+        _CACHE.clear()
+    keys = [_key(texts[i]) for i in todo]
+    new = [k for k in dict.fromkeys(keys) if k not in _CACHE]
+    if new:
+        _CACHE.update((t, _decide(c)) for t, c in zip(new, confidences(new)))
+    for i, key in zip(todo, keys):
+        result[i] = _CACHE[key]
     return result
+
+
+# The language of each comment seen in this process (survey answers repeat: "Bra", "Ok",
+# "Lang ventetid"); cleared past MAX_CACHED, so memory stays flat on endless fresh text.
+_CACHE: dict[str, str] = {}
+MAX_CACHED = 100_000

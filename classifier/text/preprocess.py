@@ -316,6 +316,12 @@ def mask_text(text: str) -> str:
     return mask_numbers(text)
 
 
+# What each whitespace-separated piece of masked text becomes (spaCy tokens, folded,
+# reduced), per family and options: comments repeat words, so most pieces are
+# tokenised once per process. Cleared past MAX_CACHED_SPANS, so memory stays flat.
+_SPAN_CACHE: dict[tuple, dict[str, str]] = {}
+MAX_CACHED_SPANS = 200_000
+
 # spaCy keeps every string it has seen in its vocabulary, so a worker that reads
 # millions of comments with fresh words (typos, names) grows without end. Past this
 # many strings the blank tokenizer is rebuilt (about 50 ms): memory stays flat.
@@ -422,18 +428,42 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def transform(self, X) -> np.ndarray:
         texts, languages = _texts_and_languages(X)
-        masked = [self._mask(t[:MAX_TEXT_CHARS]) for t in texts]
         families = [lang_mod.FAMILY.get(l, "no") for l in languages] if self.per_language else ["no"] * len(texts)
         out = np.empty(len(texts), dtype=object)
+        masked: dict[str, str] = {}  # identical comments are masked once
         for family in ("no", "sv", "en"):
             rows = [i for i, f in enumerate(families) if f == family]
             if not rows:
                 continue
-            docs = _fresh_tokenizer(family).pipe((masked[i] for i in rows), batch_size=self.batch_size)
-            normalise = self._normaliser(family)
-            for i, doc in zip(rows, docs):
-                out[i] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
+            words = self._word_cache(family)
+            pieces = []
+            for i in rows:
+                text = texts[i][:MAX_TEXT_CHARS]
+                if text not in masked:
+                    masked[text] = self._mask(text)
+                pieces.append(masked[text].split())
+            missing = [s for s in dict.fromkeys(s for spans in pieces for s in spans) if s not in words]
+            if missing:
+                self._add_spans(family, missing, words)
+            for i, spans in zip(rows, pieces):
+                out[i] = " ".join(filter(None, map(words.__getitem__, spans)))
         return out
+
+    def _word_cache(self, family: str) -> dict[str, str]:
+        """What each whitespace-separated piece of text becomes, for this family and these options."""
+        key = (family, self.fold, self.stop_words, self.stem, self.lemmatize_sv)
+        cache = _SPAN_CACHE.setdefault(key, {})
+        if len(cache) > MAX_CACHED_SPANS:  # fresh words (typos, names) never stop coming
+            cache.clear()
+        return cache
+
+    def _add_spans(self, family: str, spans: list[str], cache: dict[str, str]) -> None:
+        # spaCy's tokenizer splits on whitespace first and tokenises each piece on its own,
+        # so a piece comes out the same wherever it stands: it is tokenised once.
+        docs = _fresh_tokenizer(family).pipe(spans, batch_size=self.batch_size)
+        normalise = self._normaliser(family)
+        for span, doc in zip(spans, docs):
+            cache[span] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
 
     def _mask(self, text: str) -> str:
         if self.mask_identifiers:
