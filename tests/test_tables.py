@@ -728,3 +728,11 @@ def test_jsonl_chunks_are_one_record_per_line(tmp_path):
         w.write(pd.DataFrame({"k": ["a\nb"]}))
         w.write(pd.DataFrame({"k": ["c"]}))
     assert pd.read_json(io.StringIO(out.read_text(encoding="utf-8")), lines=True)["k"].tolist() == ["a\nb", "c"]
+
+
+def test_an_answer_that_looks_like_a_qualtrics_import_id_is_an_answer(tmp_path):
+    """Found by a longer property run: a comment starting with {"ImportId" in the third row of
+    a plain file made the reader take it for a Qualtrics export and drop two answers."""
+    path = write(tmp_path, 'id;Kommentar\n1;Bra\n2;{"ImportId" er en rar kommentar\n3;Treg\n')
+    assert open_table(path).header_rows == 1
+    assert rows(path) == [["1", "Bra"], ["2", '{"ImportId" er en rar kommentar'], ["3", "Treg"]]

@@ -429,7 +429,7 @@ def _table_from_rows(path: Path, fmt: str, rows: list[list[str]]) -> Table:
     header = list(rows[0])
     below = [list(r) for r in rows[1:3]]
     header_rows, descriptions = 1, {}
-    if len(below) == 2 and any(c.strip().startswith('{"ImportId"') for c in below[1]):
+    if len(below) == 2 and _is_import_id_row(below[1]):
         # Qualtrics: short names, then question texts, then import ids.
         header_rows = 3
         descriptions = {h: d.strip() for h, d in zip(header, below[0]) if h.strip() and d.strip()}
@@ -460,6 +460,13 @@ def _table_from_rows(path: Path, fmt: str, rows: list[list[str]]) -> Table:
     return Table(
         path=path, format=fmt, columns=columns, header_rows=header_rows, descriptions=descriptions, _names=names
     )
+
+
+def _is_import_id_row(cells: list[str]) -> bool:
+    """Qualtrics' third header row: `{"ImportId": ...}` in every filled cell. One answer that
+    starts that way (in the third row of a plain file) is an answer, not a header."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return bool(filled) and all(c.startswith('{"ImportId"') for c in filled)
 
 
 def _check_header(table: Table) -> None:
