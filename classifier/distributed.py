@@ -32,13 +32,13 @@ import pandas as pd
 from . import predictions
 from .errors import InputError
 from .files.columns import resolve_columns
-from .files.reading import PARQUET_SUFFIXES, open_table
+from .files.reading import open_table
+from .files.sources import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .files.writing import stringify_objects
 from .model.model import Model, clean_texts
 from .nps import parse_scores
 
 PLUGIN_NAME = "classify-model"
-CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 
 @dataclass
@@ -58,7 +58,7 @@ def dataset_files(sources: list[str]) -> tuple[list[str], str]:
             found = sorted(
                 str(p)
                 for p in Path(source).iterdir()
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in PARQUET_SUFFIXES | CSV_SUFFIXES
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in PARQUET_SUFFIXES + CSV_SUFFIXES
             )
         elif any(ch in source for ch in "*?["):
             found = sorted(glob.glob(source))

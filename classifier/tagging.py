@@ -25,6 +25,7 @@ from .errors import InputError
 from .files.columns import Columns, require_column, resolve_columns
 from .files.excel import ExcelLayout
 from .files.reading import open_table
+from .files.sources import TABLE_SUFFIXES
 from .files.writing import OutputBatch, TableWriter, output_format, refuse_overwrite
 from .model.model import Model, clean_texts
 from .model.store import load_model
@@ -335,7 +336,8 @@ def _count(summary: FileSummary, frame, scores, languages, decided, empty, label
         summary.groups.update(nps_group(scores[valid]))
 
 
-SURVEY_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".jsonl", ".ndjson"}
+# .xls too: open_table then says to save it as .xlsx, not "no files"
+SURVEY_SUFFIXES = (*TABLE_SUFFIXES, ".xls")
 
 
 @dataclass
@@ -369,7 +371,6 @@ def input_files(
             for f in p.iterdir()
             if f.is_file()
             and not f.name.startswith(".")
-            # .xls too: open_table then says to save it as .xlsx, not "no files"
             and f.suffix.lower() in SURVEY_SUFFIXES
             and ".predictions" not in f.name
         )

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..files.cells import parse_dates
 from ..files.columns import find_column, pick_column
 from ..files.reading import open_table
+from ..files.sources import TABLE_SUFFIXES
 from ..files.writing import OutputBatch, TableWriter, write_text_atomic
 from ..model.card import ModelCard
 from ..model.model import ErrorRates, Model
@@ -83,16 +84,13 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
         if not given.is_dir():
             files.append(given)
             continue
-        tables = sorted(p for p in given.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+        tables = sorted(p for p in given.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
         predicted = [p for p in tables if ".predictions" in p.name]
         chosen = predicted or tables
         if not chosen:
-            raise InputError(f"holds no table file ({', '.join(INPUT_SUFFIXES)})", path=given)
+            raise InputError(f"holds no table file ({', '.join(TABLE_SUFFIXES)})", path=given)
         files.extend(chosen)
     return files
-
-
-INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".jsonl", ".ndjson")
 
 
 @dataclass

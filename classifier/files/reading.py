@@ -21,12 +21,11 @@ import pandas as pd
 
 from ..errors import InputError
 from .encodings import MIXED, Utf8Stream, decode_sample, detect_encoding, scan_encoding
-from .sources import EXCEL_SUFFIXES, PARQUET_SUFFIXES, UNPACK_ERRORS, Source, identify
+from .sources import EXCEL_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, UNPACK_ERRORS, Source, identify
 
 __all__ = ["EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Table", "detect_encoding", "open_table"]
 
 CHUNK_ROWS = 50_000
-JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 MAX_CHUNK_CELLS = 2_000_000  # a chunk of a very wide table has fewer rows, so memory stays bounded
 _SNIFF_BYTES = 256 * 1024
 
