@@ -29,13 +29,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import predictions
 from .errors import InputError
 from .files.columns import resolve_columns
 from .files.reading import open_table
 from .files.sources import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .files.writing import stringify_objects
-from .model.model import Model, clean_texts
+from .model.model import Model
 from .nps import parse_scores
 
 PLUGIN_NAME = "classify-model"
@@ -80,13 +79,7 @@ def tag_partition(frame: pd.DataFrame, text: str, score: str | None, model: Mode
 
         plugin: Any = get_worker().plugins[PLUGIN_NAME]  # our _ModelPlugin (typed as a plain WorkerPlugin)
         model = plugin.model
-    texts = clean_texts(frame[text].tolist())
-    languages, proba, polarity_proba = model.probabilities(texts)
-    decided, notes, polarity = model.decide(texts, proba, polarity_proba)
-    scores = parse_scores(frame[score]) if score else None
-    wide = predictions.wide(
-        frame, languages, proba, decided, notes, model.labels, model.model_id, scores, polarity=polarity
-    )
+    wide = model.predict(frame, text_col=text, scores=parse_scores(frame[score]) if score else None)
     return stringify_objects(wide)  # one Parquet type per column, as a plain run writes it
 
 

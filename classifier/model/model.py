@@ -123,11 +123,12 @@ class Model:
         decided, _, _ = self.decide(texts, proba)
         return languages, proba, decided
 
-    def predict(self, data, text_col: str | None = None) -> pd.DataFrame:
+    def predict(self, data, text_col: str | None = None, scores: pd.Series | None = None) -> pd.DataFrame:
         """Predictions for a list of texts or a DataFrame, in the predictions schema.
 
         A DataFrame keeps its columns; its comment column is `text_col`, or `text`,
         or found by its header as `classify predict` finds it (case-insensitively).
+        With `scores` (0-10, aligned with the rows) the table gets `nps_score` and `nps_group`.
 
         >>> model.predict(["Ventet i 45 min og fikk ikke svar"])[["text", "labels"]]  # doctest: +SKIP
         """
@@ -142,7 +143,9 @@ class Model:
         texts = clean_texts(frame[column].tolist())
         languages, proba, polarity_proba = self.probabilities(texts)
         decided, notes, polarity = self.decide(texts, proba, polarity_proba)
-        return predictions.wide(frame, languages, proba, decided, notes, self.labels, self.model_id, polarity=polarity)
+        return predictions.wide(
+            frame, languages, proba, decided, notes, self.labels, self.model_id, scores, polarity=polarity
+        )
 
 
 def card_error_rates(card: dict, labels: Sequence[str]) -> dict[str, ErrorRates]:
