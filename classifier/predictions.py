@@ -67,17 +67,40 @@ def output_name(name: str, existing) -> str:
 
 
 def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
-    return [";".join(labels[int(j)] for j in np.flatnonzero(row)) for row in decided]
+    return _per_distinct_row(decided, lambda row: ";".join(labels[int(j)] for j in np.flatnonzero(row)))
 
 
 def polarity_columns(decided: np.ndarray, labels: Sequence[str], polarity: Polarity) -> dict[str, list[str]]:
     """`labels_polarity`, `complaints` and `praise`, in the order of `labels`."""
-    pairs = [[(labels[int(j)], polarity.names[i, j]) for j in np.flatnonzero(row)] for i, row in enumerate(decided)]
+    # One code per cell: 0 = not assigned, else 1 + the index of its polarity name.
+    names = sorted({str(n) for n in np.unique(polarity.names) if n})
+    codes = np.zeros(decided.shape, dtype=np.int8)
+    for i, name in enumerate(names):
+        codes[(polarity.names == name) & decided.astype(bool)] = i + 1
+
+    def strings(row: np.ndarray) -> tuple[str, str, str]:
+        pairs = [(labels[int(j)], names[row[j] - 1]) for j in np.flatnonzero(row)]
+        return (
+            ";".join(f"{lab}:{pol}" for lab, pol in pairs),
+            ";".join(lab for lab, pol in pairs if pol == COMPLAINT),
+            ";".join(lab for lab, pol in pairs if pol == PRAISE),
+        )
+
+    rows = _per_distinct_row(codes, strings)
     return {
-        "labels_polarity": [";".join(f"{lab}:{pol}" for lab, pol in row) for row in pairs],
-        "complaints": [";".join(lab for lab, pol in row if pol == COMPLAINT) for row in pairs],
-        "praise": [";".join(lab for lab, pol in row if pol == PRAISE) for row in pairs],
+        "labels_polarity": [r[0] for r in rows],
+        "complaints": [r[1] for r in rows],
+        "praise": [r[2] for r in rows],
     }
+
+
+def _per_distinct_row(matrix: np.ndarray, make):
+    """`[make(row) for row in matrix]`, calling `make` once per distinct row (a survey has few)."""
+    if not len(matrix):
+        return []
+    distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    made = [make(row) for row in distinct]
+    return [made[i] for i in inverse.reshape(-1)]
 
 
 def wide(

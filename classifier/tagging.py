@@ -30,6 +30,7 @@ from .files.writing import OutputBatch, TableWriter, output_format, refuse_overw
 from .model.model import Model, clean_texts
 from .model.store import load_model
 from .nps import nps_group, nps_score, parse_scores
+from .text import language
 from .text.privacy import mask_many
 
 PARALLEL_MIN_ROWS = 20_000  # below this, starting workers costs more than it saves
@@ -94,8 +95,10 @@ class ChunkTagger:
                 yield self.model.probabilities(texts)
             return
         global _WORKER_MODEL
-        if _fork_is_safe():
-            # Workers inherit the loaded model: no reloading, and its memory pages stay shared.
+        if "fork" in mp.get_all_start_methods():
+            # Workers inherit the loaded model and lingua's models: no reloading, and their
+            # memory pages stay shared (see text.language for why forking lingua is safe).
+            language.preload()
             _WORKER_MODEL = self.model
             pool = ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("fork"), initializer=_init_worker)
         else:
@@ -125,13 +128,6 @@ class ChunkTagger:
 def _terminate(pool: ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
-
-
-def _fork_is_safe() -> bool:
-    """Fork only before this process has started lingua's detector threads."""
-    from .text import language
-
-    return "fork" in mp.get_all_start_methods() and language._detector.cache_info().currsize == 0
 
 
 _WORKER_MODEL: Model | None = None

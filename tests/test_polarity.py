@@ -21,6 +21,7 @@ from classifier.cli import app
 from classifier.model.codebook import Codebook
 from classifier.model.dataset import LabelledData
 from classifier.model.metrics import polarity_scores
+from classifier.model.polarity import PolarityClassifier
 from classifier.model.store import CARD_MD
 from classifier.paths import shipped_data
 from classifier.tagging import predict_file
@@ -250,3 +251,18 @@ def test_the_polarity_classifier_follows_scikit_learn_conventions():
     assert clf.label_models_[1] is None and clf.shared_ is not None
     assert np.array_equal(proba, clone(clf).fit(X, Y).predict_proba(X))  # same data and seed, same model
     assert clf.predict(X[:2]).tolist() == [["neg", "neg"], ["pos", "pos"]]
+
+
+def test_polarity_scored_in_one_pass_gives_scikit_learns_own_numbers():
+    # All categories' one-vs-rest models are scored from one stacked weight matrix
+    # (classifier.model.linear); the probabilities must be OneVsRestClassifier's, bit for bit.
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = sp.random(300, 40, density=0.2, format="csr", random_state=0)
+    Y = rng.integers(-1, 3, size=(300, 3))  # three categories: not mentioned, neg, pos, neu
+    Y[:, 2] = np.where(Y[:, 2] >= 0, rng.integers(0, 2, 300), -1)  # one category with two polarities only
+    clf = PolarityClassifier(min_examples=10).fit(X, Y)
+    got = clf.predict_proba(X)
+    for j, model in enumerate(clf.label_models_):
+        assert np.array_equal(got[:, j][:, model.classes_], model.predict_proba(X))

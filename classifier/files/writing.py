@@ -36,10 +36,18 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            mask = s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            mask = _starts_a_formula(s)
             if mask.any():
                 out.loc[mask, col] = "'" + s[mask]
     return out
+
+
+def _starts_a_formula(s: pd.Series) -> pd.Series:
+    """True where a cell is text that starts a formula; cells that are not text never do."""
+    try:  # vectorised, for columns of text (with missing cells)
+        return s.str.startswith(_FORMULA_START, na=False).astype(bool)
+    except AttributeError:  # an object column without text (numbers, lists): pandas has no .str
+        return s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).astype(bool)
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -28,6 +28,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .linear import decision_values
+
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 
@@ -140,12 +142,14 @@ class CalibratedThresholdClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         n = X.shape[0]
+        models = [est for est in self.estimators_ if not isinstance(est, float)]
+        decisions = iter(decision_values(models, X))
         cols = []
         for est, (slope, intercept) in zip(self.estimators_, self.calibration_):
             if isinstance(est, float):  # constant label: +-inf log-odds, clipped
                 cols.append(np.full(n, 30.0 if est else -30.0))
             else:
-                cols.append(slope * est.decision_function(X) + intercept)
+                cols.append(slope * next(decisions) + intercept)
         return np.column_stack(cols) if cols else np.zeros((n, 0))
 
     def decision_function(self, X) -> np.ndarray:

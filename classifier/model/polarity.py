@@ -30,12 +30,14 @@ every clause, at fitting and at prediction, five times the fitting time; not (ye
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .dataset import POLARITIES
+from .linear import decision_values
 
 NO_POLARITY = -1  # in a polarity target: the category is not mentioned, or its polarity is unknown
 
@@ -93,12 +95,10 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         n = X.shape[0]
         out = np.zeros((n, self.n_labels_, len(POLARITIES)))
-        cache: dict[int, np.ndarray] = {}
+        models = {id(m): m for m in (self.shared_ if own is None else own for own in self.label_models_)}
+        probabilities = _probabilities(list(models.values()), X, n)
         for j, own in enumerate(self.label_models_):
-            model = self.shared_ if own is None else own
-            if id(model) not in cache:
-                cache[id(model)] = _proba(model, X, n)
-            out[:, j] = cache[id(model)]
+            out[:, j] = probabilities[id(self.shared_ if own is None else own)]
         return out
 
     def predict(self, X) -> np.ndarray:
@@ -106,12 +106,28 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=2)]
 
 
-def _proba(model, X, n: int) -> np.ndarray:
-    if isinstance(model, np.ndarray):
-        return np.broadcast_to(model, (n, len(model))).copy()
-    full = np.zeros((n, len(POLARITIES)))
-    full[:, model.classes_] = model.predict_proba(X)
-    return full
+def _probabilities(models: list, X, n: int) -> dict[int, np.ndarray]:
+    """(n, 3) polarity probabilities per model (by id), all one-vs-rest models scored in one pass.
+
+    The same numbers as `OneVsRestClassifier.predict_proba` (the sigmoid of each
+    class's decision value, normalised to sum to 1), from `decision_values`.
+    """
+    fitted = [m for m in models if isinstance(m, OneVsRestClassifier)]
+    decisions = iter(decision_values([e for m in fitted for e in m.estimators_], X))
+    out = {}
+    for model in models:
+        if isinstance(model, np.ndarray):  # the class frequencies: only one polarity was seen
+            out[id(model)] = np.broadcast_to(model, (n, len(model))).copy()
+            continue
+        Y = np.array([expit(next(decisions)) for _ in model.estimators_]).T
+        if len(model.estimators_) == 1:  # two polarities seen: one model, both columns
+            Y = np.concatenate((1 - Y, Y), axis=1)
+        row_sums = np.sum(Y, axis=1)[:, np.newaxis]
+        np.divide(Y, row_sums, out=Y, where=row_sums != 0)
+        full = np.zeros((n, len(POLARITIES)))
+        full[:, model.classes_] = Y
+        out[id(model)] = full
+    return out
 
 
 def polarity_codes(polarities: list[dict[str, str]], labels: list[str]) -> np.ndarray | None:
