@@ -635,6 +635,7 @@ def drivers(
     sheet: Optional[str] = typer.Option(None, help="Excel sheet to read (default: the first)."),
     title: Optional[str] = typer.Option(None, help="Title of the HTML report."),
     trust: bool = typer.Option(False, "--trust", help="See `classify predict --help`."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or progress lines on stderr."),
     themes_file: Optional[Path] = typer.Option(
         None, "--themes", help="A themes table from `classify discover`: the report gets 'What no category covers'."
     ),
@@ -652,6 +653,7 @@ def drivers(
         write_report,
     )
     from .files.writing import OutputBatch, refuse_overwrite
+    from .progress import Progress
 
     if lang not in LANGUAGES:
         raise InputError(f"unknown report language {lang!r}; use {', '.join(LANGUAGES)}")
@@ -666,24 +668,27 @@ def drivers(
         raise InputError("--themes adds a section to the HTML report; give --html too")
     themes = read_themes(themes_file) if themes_file is not None else None
     model = model_for_files(inputs, model_ref, sheet=sheet, trust=trust, on_train=_say_training)
-    result = analyze_files(
-        inputs,
-        model,
-        score_col=score_col,
-        text_col=text_col,
-        by=by,
-        date_col=date_col,
-        period=period,
-        compare=pair,
-        metric=metric,
-        soft=soft,
-        correct=correct,
-        min_n=min_n,
-        n_boot=n_boot,
-        seed=seed,
-        sheet=sheet,
-        display_lang=lang,
-    )
+    bootstrap = Progress("bootstrapping", quiet=quiet or n_boot == 0, unit=" resamples")
+    with bootstrap:
+        result = analyze_files(
+            inputs,
+            model,
+            score_col=score_col,
+            text_col=text_col,
+            by=by,
+            date_col=date_col,
+            period=period,
+            compare=pair,
+            metric=metric,
+            soft=soft,
+            correct=correct,
+            min_n=min_n,
+            n_boot=n_boot,
+            seed=seed,
+            sheet=sheet,
+            display_lang=lang,
+            on_progress=bootstrap.advance_of,
+        )
     _print_drivers(result, inputs, compare=pair)
     # --out, --changes and --html appear together or not at all.
     with OutputBatch() as batch:

@@ -89,6 +89,16 @@ class Progress:
             self._last = now
             self._line(now)
 
+    def advance_of(self, n: int, total: int) -> None:
+        """`advance(n)` for work that says its total as it goes (known once the work is planned)."""
+        if self.quiet:
+            return
+        if total != self.total:
+            self.total = total
+            if self._bar is not None:
+                self._bar.update(self._task, total=total)
+        self.advance(n)
+
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.quiet:
             return

@@ -86,3 +86,16 @@ def test_predict_shows_progress_for_large_files_and_quiet_silences_it(tmp_path, 
     survey.write_text("kommentar\nVentet lenge\nRask hjelp\n", encoding="utf-8")
     assert "tagging survey.csv: 2 rows in " in run("predict", survey, "--model", small_model_dir)
     assert "tagging survey.csv" not in run("predict", survey, "--model", small_model_dir, "--quiet")
+
+
+def test_drivers_shows_the_bootstrap_progress_of_every_slice_and_quiet_silences_it(tmp_path):
+    # Two months: everyone, each month, and the change between them are bootstrapped (4 x 50 resamples).
+    rows = ["dato,score,labels,prob_wait_time,prob_agent_attitude"] + [
+        f"2026-0{1 + i % 2}-15,{(i * 7) % 11},{'wait_time,0.9,0.1' if i % 3 else 'agent_attitude,0.1,0.9'}"
+        for i in range(60)
+    ]
+    predictions = tmp_path / "survey.predictions.csv"
+    predictions.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ("drivers", predictions, "--n-boot", 50, "--period", "month", "--date-col", "dato", "--min-n", 5)
+    assert "bootstrapping: 200 of 200 resamples (100%) in " in run(*args)
+    assert "bootstrapping" not in run(*args, "--quiet")

@@ -19,7 +19,7 @@ and the residual add up exactly to the change. See docs/drivers.md for a worked 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,7 @@ def decompose_changes(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Contributions of each item to the change between consecutive periods (and ``compare``).
 
@@ -82,6 +83,7 @@ def decompose_changes(
             n_boot=n_boot,
             ci=ci,
             rng=np.random.default_rng([seed, 4, number]),
+            on_progress=on_progress,
         ).assign(**{"from": a, "to": b})
         for number, (a, b) in enumerate(pairs)
     ]
@@ -100,6 +102,7 @@ def decompose_pair(
     n_boot: int = 0,
     ci: float = 0.95,
     rng: np.random.Generator | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """One row per item plus the residual row; ``contribution`` adds up to metric(B) - metric(A).
 
@@ -121,6 +124,8 @@ def decompose_pair(
         for weights_a, weights_b in _paired_resamples(rng, len(values_a), len(values_b), n_boot):
             mix_b, score_b = _terms(weights_a, weights_b, values_a, values_b, one_hot_a, one_hot_b)
             resampled.append((mix_b + score_b) @ share_of)
+            if on_progress is not None:
+                on_progress(len(weights_a))
         boot = np.vstack(resampled)
         tail = 50 * (1 - ci)
         low, high = np.nanpercentile(boot, [tail, 100 - tail], axis=0)

@@ -12,7 +12,7 @@ With ``metric="mean"`` the causes are ranked by their impact on the average scor
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -135,6 +135,7 @@ class _Options:
     ci: float
     max_exact_categories: int
     n_permutations: int
+    on_progress: Callable[[int], None] | None = None  # called with the number of resamples just done
 
 
 # --------------------------------------------------------------------------- public API
@@ -160,6 +161,7 @@ def analyze(
     ci: float = 0.95,
     max_exact_categories: int = 16,
     n_permutations: int = 1000,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> DriverAnalysis:
     """Rank the items in ``labels`` by how much NPS (or the average score) they cost or win.
 
@@ -185,6 +187,8 @@ def analyze(
     polarity_names : {"neg": ..., "pos": ..., "neu": ...}, appended to the names of split items.
     max_exact_categories, n_permutations : exact Shapley up to this many
         items, a seeded permutation estimate above it.
+    on_progress : called as ``on_progress(n, total)`` whenever ``n`` more bootstrap
+        resamples are done, of ``total`` in the whole analysis (every slice and change).
     """
     from .changes import decompose_changes
 
@@ -199,7 +203,6 @@ def analyze(
     _check_options(min_n, n_boot, alpha, ci, period, dates)
     items = list(labels.columns)
     names = item_names(items, display_names, polarity_names)
-    options = _Options(soft, min_n, n_boot, alpha, ci, max_exact_categories, n_permutations)
 
     valid = ~np.isnan(score_values)
     if not valid.any():
@@ -207,6 +210,14 @@ def analyze(
     groups = group_codes(score_values[valid], scale)
     values = _metric_values(groups, score_values[valid], metric)
     membership = membership[valid]
+    segment_keys = None if segments is None else _segment_keys(_aligned(segments, labels.index, "segments"))[valid]
+    valid_dates = None if dates is None else _aligned(dates, labels.index, "dates")[valid]
+    period_starts = None if valid_dates is None or period is None else _period_starts(valid_dates, period)
+    advance = None
+    if on_progress is not None:
+        total = n_boot * _bootstrapped_slices(segment_keys, period_starts, compare is not None)
+        advance = lambda n: on_progress(n, total)
+    options = _Options(soft, min_n, n_boot, alpha, ci, max_exact_categories, n_permutations, advance)
 
     rng = np.random.default_rng(seed)
     summary, table = _analyze_slice(groups, values, membership, items, names, options, rng)
@@ -218,9 +229,6 @@ def analyze(
         else:
             table, warnings = _with_corrected_prevalence(table, groups, membership, items, error_rates, min_n)
 
-    segment_keys = None if segments is None else _segment_keys(_aligned(segments, labels.index, "segments"))[valid]
-    valid_dates = None if dates is None else _aligned(dates, labels.index, "dates")[valid]
-    period_starts = None if valid_dates is None or period is None else _period_starts(valid_dates, period)
     slicer = _Slicer(groups, values, membership, items, names, options, seed, period)
     trend = None if period_starts is None else slicer.frame({"period_start": period_starts}, layer=2)
     changes = None
@@ -243,6 +251,7 @@ def analyze(
             n_boot=n_boot,
             ci=ci,
             seed=seed,
+            on_progress=advance,
         )
     return DriverAnalysis(
         overall=overall,
@@ -487,7 +496,7 @@ def _analyze_slice(
     k = len(items)
     counts = _Counts.from_sums(design.sum(axis=0, keepdims=True), k)
     point = counts.measures()
-    boot = _bootstrap_measures(design, k, options.n_boot, rng)
+    boot = _bootstrap_measures(design, k, options.n_boot, rng, options.on_progress)
     nps_low, nps_high = _percentile_interval(boot["nps"], options.ci)
     within_low, within_high = _percentile_interval(boot["nps_within"], options.ci)
     impact_low, impact_high = _percentile_interval(boot["impact"], options.ci)
@@ -628,13 +637,33 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _bootstrap_measures(design: np.ndarray, k: int, n_boot: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _bootstrap_measures(
+    design: np.ndarray, k: int, n_boot: int, rng: np.random.Generator, on_progress: Callable[[int], None] | None = None
+) -> dict[str, np.ndarray]:
     """Measures on ``n_boot`` resamples of the respondents (with replacement)."""
     n = design.shape[0]
     if n_boot == 0:
         return {"nps": np.full(1, np.nan), "nps_within": np.full((1, k), np.nan), "impact": np.full((1, k), np.nan)}
-    chunks = [_Counts.from_sums(weights @ design, k).measures() for weights in _resample_weights(rng, n, n_boot)]
+    chunks = []
+    for weights in _resample_weights(rng, n, n_boot):
+        chunks.append(_Counts.from_sums(weights @ design, k).measures())
+        if on_progress is not None:
+            on_progress(len(weights))
     return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0]}
+
+
+def _bootstrapped_slices(segment_keys: np.ndarray | None, period_starts: np.ndarray | None, compare: bool) -> int:
+    """How many slices `analyze` bootstraps: everyone, each segment, period and both, each change."""
+    n_periods = 0 if period_starts is None else len(pd.unique(period_starts[pd.notna(period_starts)]))
+    slices = 1 + n_periods
+    if segment_keys is not None:
+        slices += len(pd.unique(segment_keys))
+        if period_starts is not None:
+            dated = pd.notna(period_starts)
+            slices += len(pd.DataFrame({"s": segment_keys[dated], "p": period_starts[dated]}).drop_duplicates())
+    if n_periods:
+        slices += n_periods - 1 + int(compare)  # consecutive periods, and --compare when it is not one of them
+    return slices
 
 
 def _resample_weights(rng: np.random.Generator, n: int, n_boot: int) -> Iterator[np.ndarray]:

@@ -10,7 +10,7 @@ always masked for personal data.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,6 +160,7 @@ def analyze_files(
     seed: int = 0,
     sheet: str | None = None,
     display_lang: str = "en",
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SurveyDrivers:
     """Read survey or predictions files (or folders of them), tag what needs it, rank the causes.
 
@@ -215,6 +216,7 @@ def analyze_files(
             compare=compare,
             display_names=names,
             polarity_names=polarity_words(display_lang),
+            on_progress=on_progress,
         )
     except ValueError as error:  # a --compare period without answers, and the like
         raise InputError(str(error)) from None
