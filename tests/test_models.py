@@ -348,3 +348,25 @@ def test_train_on_a_full_disk_keeps_the_model_that_was_there_and_no_temporary_fi
     error = one_line_error(invoke("train", "--data", gym_labels, "--out", out, "--folds", 2, "--seed", 1))
     assert "No space left on device" in error and str(out) in error
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+
+
+def test_the_default_model_is_retrained_when_the_shipped_data_changed(home, tmp_path, monkeypatch):
+    # An upgrade ships new training data: the default model trained on the old data is
+    # replaced on first use, and the user is told why; unchanged data reuses the model.
+    import classifier.paths
+    from classifier.model.store import get_model
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    pd.DataFrame(GYM, columns=["text", "labels"]).to_csv(shipped / "gym.csv", index=False)
+    monkeypatch.setattr(classifier.paths, "shipped_data", lambda: shipped)
+    said: list[str] = []
+    first = get_model(None, on_train=said.append)
+    assert len(said) == 1 and said[0].startswith("No default model")
+    assert get_model(None, on_train=said.append).sha256 == first.sha256 and len(said) == 1
+    pd.DataFrame(GYM + [("sauna too cold", "cleanliness")], columns=["text", "labels"]).to_csv(
+        shipped / "gym.csv", index=False
+    )
+    retrained = get_model(None, on_train=said.append)
+    assert len(said) == 2 and said[1].startswith("The shipped training data changed")
+    assert retrained.sha256 != first.sha256

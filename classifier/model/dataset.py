@@ -102,6 +102,14 @@ def data_files(path: Path) -> list[Path]:
     return [path]
 
 
+def data_sha256(path: str | Path) -> str:
+    """The SHA-256 a model card records for labelled data: each file's name and bytes, in order."""
+    digest = hashlib.sha256()
+    for f in data_files(Path(path)):
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
 def load_labelled(
     path: str | Path,
     *,
@@ -120,7 +128,7 @@ def load_labelled(
     if not path.exists():
         raise InputError("no such file or folder", path=path)
     files = data_files(path)
-    texts, labels, langs, digest = [], [], [], hashlib.sha256()
+    texts, labels, langs = [], [], []
     polarities: list[dict[str, str]] = []
     has_lang = True
     read_warnings: list[str] = []
@@ -148,7 +156,6 @@ def load_labelled(
             langs += df.loc[~empty, "lang"].astype(str).str.strip().tolist()
         else:
             has_lang = False
-        digest.update(f.name.encode() + b"\0" + f.read_bytes())
     if not texts:
         raise InputError("has no comments with text", path=path)
 
@@ -163,7 +170,7 @@ def load_labelled(
         codebook,
         langs if has_lang else None,
         files,
-        digest.hexdigest(),
+        data_sha256(path),
         polarities=polarities,
         source=_describe_source(path),
     )

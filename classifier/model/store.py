@@ -447,13 +447,28 @@ def load_or_train_default(on_train: Callable[[str], None] | None = None, *, trus
 
     path = model_dir(None)
     if not (path / MODEL_FILE).exists() and not (path / OLD_MODEL_FILE).exists():  # an old one: load_model says so
-        if on_train:
-            on_train(
-                f"No default model in {path} yet; training it on the shipped data (once, about 20 s; "
-                "`classify train` also cross-validates it)..."
-            )
-        save_model(train(load_labelled(paths.shipped_data()), evaluate=False), path)
+        reason = f"No default model in {path} yet"
+    elif _trained_on_other_data(path):
+        reason = f"The shipped training data changed since the default model in {path} was trained"
+    else:
+        return load_model(path, trust=trust)
+    if on_train:
+        on_train(
+            f"{reason}; training it on the shipped data (once, about 30 s; `classify train` also cross-validates it)..."
+        )
+    save_model(train(load_labelled(paths.shipped_data()), evaluate=False), path)
     return load_model(path, trust=trust)
+
+
+def _trained_on_other_data(path: Path) -> bool:
+    """True when the default model's card records other training data than the shipped data (an upgrade)."""
+    from .dataset import data_sha256
+
+    try:
+        recorded = json.loads((path / CARD_JSON).read_text(encoding="utf-8"))["training_data"]["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no readable card: load_model says what is wrong
+    return recorded != data_sha256(paths.shipped_data())
 
 
 def get_model(
