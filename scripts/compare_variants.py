@@ -1,6 +1,11 @@
 """Compare model variants on the held-apart test set (and, with --cv, by cross-validation).
 
     python scripts/compare_variants.py [--variants word+char word+char-raw ...] [--data DIR] [--cv]
+    python scripts/compare_variants.py --variants word+char --param classify__estimator__C=0.25
+
+`--param NAME=VALUE` (repeatable) changes one setting of the pipeline (scikit-learn's
+`set_params` names, the value read as a Python literal) in every variant compared: the
+hyperparameter checks in the README (C, n-gram ranges, min_df, the threshold prior).
 
 Each variant is trained on the training data (default: the shipped data) and scored on
 evaluation/test_nb.csv and evaluation/test_sv.csv, which were written by other writers
@@ -11,6 +16,8 @@ time, and the in-process prediction speed on 20,000 synthetic comments.
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import random
 import sys
 import time
@@ -20,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench import synthetic_comment
 
 from classifier import load_labelled, train
+from classifier.model import training
 from classifier.model.metrics import evaluate_labelled
-from classifier.model.pipeline import VARIANTS
+from classifier.model.pipeline import VARIANTS, build_pipeline
 from classifier.paths import shipped_data
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
@@ -80,6 +88,32 @@ def fasttext_scores(data, tests: dict, seed: int) -> tuple[dict, float]:
     return out, train_s
 
 
+@contextlib.contextmanager
+def pipeline_settings(params: dict):
+    """While active, `train` builds its pipelines with `params` set (scikit-learn's set_params)."""
+    if not params:
+        yield
+        return
+
+    def build(variant: str, seed: int = 0):
+        return build_pipeline(variant, seed).set_params(**params)
+
+    original = training.build_pipeline
+    training.build_pipeline = build
+    try:
+        yield
+    finally:
+        training.build_pipeline = original
+
+
+def parse_params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        params[name] = ast.literal_eval(value)
+    return params
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(shipped_data()))
@@ -88,14 +122,18 @@ def main() -> None:
     ap.add_argument("--cv", action="store_true", help="also 5-fold cross-validation on the training data")
     ap.add_argument("--speed", action="store_true", help="also time prediction on 20,000 synthetic comments")
     ap.add_argument("--fasttext", action="store_true", help="also the fastText baseline (needs the bench extra)")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a pipeline setting to change")
     args = ap.parse_args()
+    params = parse_params(args.param)
     data = load_labelled(args.data)
     tests = test_sets(data.codebook)
     texts = [synthetic_comment(random.Random(i)) for i in range(20_000)] if args.speed else []
     print(
         f"train: {len(data)} comments from {data.source}; test: "
         + ", ".join(f"{k} {len(v)}" for k, v in tests.items())
-        + f"; seed {args.seed}\n"
+        + f"; seed {args.seed}"
+        + "".join(f"; {k}={v!r}" for k, v in params.items())
+        + "\n"
     )
     head = "| variant | test micro F1 no | test micro F1 sv | test macro F1 no | test macro F1 sv |"
     rule = "|---|---:|---:|---:|---:|"
@@ -115,7 +153,8 @@ def main() -> None:
         print(row + (" |" if args.cv else "") + f" {ft_s:.0f} |" + (" |" if args.speed else ""), flush=True)
     for name in args.variants:
         t = time.perf_counter()
-        model = train(data, variant=name, seed=args.seed, evaluate=args.cv)
+        with pipeline_settings(params):
+            model = train(data, variant=name, seed=args.seed, evaluate=args.cv)
         train_s = time.perf_counter() - t
         scores = {k: evaluate_labelled(model, v)["all"] for k, v in tests.items()}
         row = (
