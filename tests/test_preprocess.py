@@ -2,6 +2,7 @@
 
 import pickle
 
+import pandas as pd
 import pytest
 from sklearn.base import clone
 
@@ -132,3 +133,23 @@ def test_piece_by_piece_tokenising_gives_what_spacy_gives_on_the_whole_comment(f
         X = pd.DataFrame({"text": texts, "language": [{"no": "nb"}.get(family, family)] * len(texts)})
         assert list(prep.transform(X)) == expected
         assert list(prep.transform(X)) == expected  # again, from the cache
+
+
+def test_words_of_letters_skip_spacy_and_come_out_as_spacy_would_make_them(monkeypatch):
+    # Pieces of letters only are not sent to spaCy (most words of a survey are); spaCy's
+    # own special cases ("hörru" is "hörr" + "u", English "cant" is "ca" + "nt") still are.
+    import classifier.text.preprocess as pp
+
+    texts = ["Hörru, ventetiden var LANG!", "cant reach anyone, id like help", "naïve café Straße ΑΒΓ", "Fixaru det?"]
+    X = pd.DataFrame({"text": texts, "language": ["sv", "en", "nb", "sv"]})
+    fast = Preprocessor(stem=False, stop_words=False).transform(X)
+
+    def through_spacy(self, family, spans, cache):
+        normalise = self._normaliser(family)
+        for span, doc in zip(spans, pp._fresh_tokenizer(family).pipe(spans)):
+            cache[span] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
+
+    monkeypatch.setattr(pp, "_SPAN_CACHE", {})
+    monkeypatch.setattr(pp.Preprocessor, "_add_spans", through_spacy)
+    assert list(fast) == list(Preprocessor(stem=False, stop_words=False).transform(X))
+    assert fast[0].split()[:2] == ["hörr", "u"]

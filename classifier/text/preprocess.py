@@ -348,6 +348,12 @@ def _tokenizer(family: str):
 
 
 @cache
+def _special_cases(family: str) -> frozenset[str]:
+    """The pieces spaCy's tokenizer has its own rule for (it may split them though they are letters only)."""
+    return frozenset(_tokenizer(family).tokenizer.rules)  # type: ignore[union-attr]
+
+
+@cache
 def _stemmer(family: str):
     import Stemmer
 
@@ -459,10 +465,17 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def _add_spans(self, family: str, spans: list[str], cache: dict[str, str]) -> None:
         # spaCy's tokenizer splits on whitespace first and tokenises each piece on its own,
-        # so a piece comes out the same wherever it stands: it is tokenised once.
-        docs = _fresh_tokenizer(family).pipe(spans, batch_size=self.batch_size)
+        # so a piece comes out the same wherever it stands: it is tokenised once. A piece of
+        # letters only is one token, its lower case, unless it is one of spaCy's special
+        # cases ("hörru" -> "hörr", "u"); most pieces are, so spaCy sees only the rest.
         normalise = self._normaliser(family)
-        for span, doc in zip(spans, docs):
+        special = _special_cases(family)
+        words = [s for s in spans if s.isalpha() and s not in special]
+        for word in words:
+            cache[word] = normalise([word.lower()])
+        rest = [s for s in spans if s not in cache]
+        docs = _fresh_tokenizer(family).pipe(rest, batch_size=self.batch_size)
+        for span, doc in zip(rest, docs):
             cache[span] = normalise([t.lower_ for t in doc if not (t.is_punct or t.is_space)])
 
     def _mask(self, text: str) -> str:
