@@ -350,7 +350,7 @@ def _tokenizer(family: str):
 @cache
 def _special_cases(family: str) -> frozenset[str]:
     """The pieces spaCy's tokenizer has its own rule for (it may split them though they are letters only)."""
-    return frozenset(_tokenizer(family).tokenizer.rules)  # type: ignore[union-attr]
+    return frozenset(_tokenizer(family).tokenizer.rules)
 
 
 @cache
