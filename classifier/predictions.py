@@ -73,7 +73,7 @@ def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
 def polarity_columns(decided: np.ndarray, labels: Sequence[str], polarity: Polarity) -> dict[str, list[str]]:
     """`labels_polarity`, `complaints` and `praise`, in the order of `labels`."""
     # One code per cell: 0 = not assigned, else 1 + the index of its polarity name.
-    names = sorted({str(n) for n in np.unique(polarity.names) if n})
+    names = sorted({str(n) for n in pd.unique(polarity.names.ravel()) if n})
     codes = np.zeros(decided.shape, dtype=np.int8)
     for i, name in enumerate(names):
         codes[(polarity.names == name) & decided.astype(bool)] = i + 1
@@ -95,12 +95,21 @@ def polarity_columns(decided: np.ndarray, labels: Sequence[str], polarity: Polar
 
 
 def _per_distinct_row(matrix: np.ndarray, make):
-    """`[make(row) for row in matrix]`, calling `make` once per distinct row (a survey has few)."""
+    """`[make(row) for row in matrix]`, calling `make` once per distinct row (a survey has few).
+
+    Rows of small non-negative codes are told apart by one integer each (a sort of n
+    numbers, not of n rows); other matrices by their bytes.
+    """
     if not len(matrix):
         return []
-    distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
-    made = [make(row) for row in distinct]
-    return [made[i] for i in inverse.reshape(-1)]
+    base = int(matrix.max()) + 1 if matrix.size else 1
+    if matrix.min(initial=0) >= 0 and matrix.shape[1] * np.log2(max(base, 2)) < 62:
+        keys = matrix.astype(np.int64) @ (base ** np.arange(matrix.shape[1], dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        made = [make(matrix[i]) for i in first]
+        return [made[i] for i in inverse.reshape(-1)]
+    cache: dict[bytes, object] = {}
+    return [cache[key] if (key := row.tobytes()) in cache else cache.setdefault(key, make(row)) for row in matrix]
 
 
 def wide(
