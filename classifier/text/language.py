@@ -133,4 +133,4 @@ def detect(texts) -> list[str]:
 # The language of each comment seen in this process (survey answers repeat: "Bra", "Ok",
 # "Lang ventetid"); cleared past MAX_CACHED, so memory stays flat on endless fresh text.
 _CACHE: dict[str, str] = {}
-MAX_CACHED = 100_000
+MAX_CACHED = 20_000

@@ -320,7 +320,7 @@ def mask_text(text: str) -> str:
 # reduced), per family and options: comments repeat words, so most pieces are
 # tokenised once per process. Cleared past MAX_CACHED_SPANS, so memory stays flat.
 _SPAN_CACHE: dict[tuple, dict[str, str]] = {}
-MAX_CACHED_SPANS = 200_000
+MAX_CACHED_SPANS = 50_000
 
 # spaCy keeps every string it has seen in its vocabulary, so a worker that reads
 # millions of comments with fresh words (typos, names) grows without end. Past this
