@@ -65,9 +65,10 @@ def comments(small_model) -> pd.DataFrame:
 
 @pytest.fixture
 def survey(tmp_path, comments, small_model) -> Path:
-    """A survey export: the test comments, and the five least certain ones again with a script tag in them."""
-    unsure = comments.nsmallest(5, "confidence")["text"]
-    texts = [*comments["text"], *(f"{t} {SCRIPT}" for t in unsure)]
+    """A survey export: the test comments, five of them with a script tag (those least certain with it)."""
+    tagged = [f"{t} {SCRIPT}" for t in comments["text"]]
+    unsure = set(np.argsort(confidences(small_model, tagged), kind="stable")[:5])
+    texts = [tagged[i] if i in unsure else t for i, t in enumerate(comments["text"])]
     path = tmp_path / "survey.csv"
     pd.DataFrame({"Respons-ID": [f"R{i:03d}" for i in range(len(texts))], "Kommentar": texts}).to_csv(
         path, index=False, sep=";"
@@ -130,7 +131,7 @@ def test_review_writes_the_least_confident_comments_in_the_labelled_data_format(
 
 def test_the_queue_takes_one_of_many_copies_of_a_comment(tmp_path, comments, small_model_dir):
     unsure = comments.nsmallest(1, "confidence")["text"].iat[0]
-    texts = [*comments["text"].head(30), *[unsure] * 10]
+    texts = [*(t for t in comments["text"].head(30) if t != unsure), *[unsure] * 10]
     path = tmp_path / "copies.csv"
     pd.DataFrame({"text": texts}).to_csv(path, index=False)
     out = tmp_path / "queue.csv"
