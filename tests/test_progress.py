@@ -99,3 +99,5 @@ def test_drivers_shows_the_bootstrap_progress_of_every_slice_and_quiet_silences_
     args = ("drivers", predictions, "--n-boot", 50, "--period", "month", "--date-col", "dato", "--min-n", 5)
     assert "bootstrapping: 200 of 200 resamples (100%) in " in run(*args)
     assert "bootstrapping" not in run(*args, "--quiet")
+    # Comparing the two months is the change already bootstrapped: still 200, and the bar ends full.
+    assert "bootstrapping: 200 of 200 resamples (100%) in " in run(*args, "--compare", "2026-01", "2026-02")

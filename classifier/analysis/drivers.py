@@ -213,10 +213,15 @@ def analyze(
     segment_keys = None if segments is None else _segment_keys(_aligned(segments, labels.index, "segments"))[valid]
     valid_dates = None if dates is None else _aligned(dates, labels.index, "dates")[valid]
     period_starts = None if valid_dates is None or period is None else _period_starts(valid_dates, period)
-    advance = None
-    if on_progress is not None:
-        total = n_boot * _bootstrapped_slices(segment_keys, period_starts, compare is not None)
-        advance = lambda n: on_progress(n, total)
+    total = n_boot * _bootstrapped_slices(segment_keys, period_starts, compare is not None)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress is not None:
+            on_progress(n, total)
+
     options = _Options(soft, min_n, n_boot, alpha, ci, max_exact_categories, n_permutations, advance)
 
     rng = np.random.default_rng(seed)
@@ -253,6 +258,8 @@ def analyze(
             seed=seed,
             on_progress=advance,
         )
+    if on_progress is not None and done != total:  # a --compare pair that was consecutive anyway
+        on_progress(0, done)
     return DriverAnalysis(
         overall=overall,
         table=table,
@@ -662,7 +669,7 @@ def _bootstrapped_slices(segment_keys: np.ndarray | None, period_starts: np.ndar
             dated = pd.notna(period_starts)
             slices += len(pd.DataFrame({"s": segment_keys[dated], "p": period_starts[dated]}).drop_duplicates())
     if n_periods:
-        slices += n_periods - 1 + int(compare)  # consecutive periods, and --compare when it is not one of them
+        slices += n_periods - 1 + int(compare)  # consecutive pairs, and --compare (counted once)
     return slices
 
 
