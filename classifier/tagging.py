@@ -131,8 +131,17 @@ class ChunkTagger:
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+    # A worker stopped while sending a result leaves half a message in the result pipe, and
+    # the pool's manager thread would wait for the rest forever: this process holds the
+    # pipe's write end too. Closing it ends the pipe, so that thread sees a broken pool and exits.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 _WORKER_MODEL: Model | None = None
