@@ -95,10 +95,10 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         n = X.shape[0]
         out = np.zeros((n, self.n_labels_, len(POLARITIES)))
-        models = {id(m): m for m in (self.shared_ if own is None else own for own in self.label_models_)}
-        probabilities = _probabilities(list(models.values()), X, n)
-        for j, own in enumerate(self.label_models_):
-            out[:, j] = probabilities[id(self.shared_ if own is None else own)]
+        chosen = [self.shared_ if own is None else own for own in self.label_models_]
+        probabilities = _probabilities(list({id(m): m for m in chosen}.values()), X, n)
+        for j, model in enumerate(chosen):
+            out[:, j] = probabilities[id(model)]
         return out
 
     def predict(self, X) -> np.ndarray:
