@@ -38,8 +38,9 @@ FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}
 MIN_ROWS = 3000
 MIN_NEW_ROWS = 1500  # written for v2 by writers imitating real answers (sector filled in)
 MIN_PER_CATEGORY = 80
-MULTI_LABEL_PCT = (20, 40)  # v2 asked for more multi-cause comments: independent writers put 54-62% in the test set
-NO_LABEL_PCT = (7, 15)
+MULTI_LABEL_PCT = (20, 50)  # v2 asked for more multi-cause comments, and the v2.4 audit added missed second causes;
+# independent writers put 54-62% in the test set, and a second coder of it 57%
+NO_LABEL_PCT = (5, 15)  # stock answers are capped at three repeats, so their share falls as data grows
 NPS = (0, 45)  # v2 rows were written to a 40/25/35 promoter/passive/detractor mix (NPS +5)
 NEAR_DUP = 0.6
 STOCK_REPEATS = 3  # a stock answer (no label, 1-3 words) may occur this often
@@ -231,3 +232,14 @@ def test_no_training_comment_is_also_in_the_held_apart_test_set(data):
     n = len(data)
     near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
     assert not near, near[:10]
+
+
+@pytest.mark.parametrize("family", ["nb", "sv"])
+def test_the_second_coder_labelled_exactly_the_test_comments_by_the_codebook(codebook, family):
+    # scripts/coder_agreement.py compares the two codings row by row
+    first = pd.read_csv(EVALUATION / f"test_{family}.csv", dtype=str, keep_default_na=False)
+    second = pd.read_csv(EVALUATION / f"second_coder_{family}.csv", dtype=str, keep_default_na=False)
+    assert second[["id", "text"]].equals(first[["id", "text"]])
+    ids = set(codebook["id"])
+    mentions = [m.split(":") for cell in second["labels"] for m in cell.split(";") if m]
+    assert all(len(m) == 2 and m[0] in ids and m[1] in {"neg", "pos", "neu"} for m in mentions)

@@ -1,0 +1,47 @@
+"""How far two coders agree on the held-apart test set: the ceiling for any model.
+
+    python scripts/coder_agreement.py
+
+`evaluation/second_coder_{nb,sv}.csv` hold the same comments as `test_{nb,sv}.csv`,
+labelled a second time by a coder who saw only the codebook and the comments (not the
+first coder's labels, the training data or any brief of theirs). The first coder's
+labels are the reference, as in `classify evaluate`, so the table reads like a model's:
+a model whose test micro-F1 approaches the coders' agreement is as good as a second coder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from compare_variants import EVALUATION, test_sets
+
+from classifier import load_labelled
+from classifier.model.codebook import load_codebook
+from classifier.model.metrics import add_polarity_scores, format_report, metrics
+from classifier.paths import shipped_data
+
+
+def main() -> None:
+    codebook = load_codebook(shipped_data() / "codebook.csv")
+    labels = codebook.ids
+    for family, first in test_sets(codebook).items():
+        second = load_labelled(EVALUATION / f"second_coder_{family}.csv", codebook=codebook)
+        if second.texts != first.texts:
+            sys.exit(f"second_coder_{family}.csv: its comments differ from test_{family}.csv")
+        names = np.full((len(second), len(labels)), "", dtype=object)
+        for i, mentions in enumerate(second.polarities or []):
+            for lab, pol in mentions.items():
+                names[i, labels.index(lab)] = pol
+        report = metrics(first.indicator(labels), second.indicator(labels), labels, first.languages or [])
+        add_polarity_scores(report, first.polarities or [], names, labels, first.languages or [])
+        title = f"Second coder against the first, test_{family}.csv ({len(first)} comments):"
+        print(format_report(report, labels, title))
+        print()
+
+
+if __name__ == "__main__":
+    main()
