@@ -21,7 +21,9 @@ from compare_variants import EVALUATION, test_sets
 
 from classifier import load_labelled
 from classifier.model.codebook import load_codebook
+from classifier.model.dataset import POLARITIES
 from classifier.model.metrics import add_polarity_scores, format_report, metrics
+from classifier.model.polarity import NO_POLARITY, polarity_codes
 from classifier.paths import shipped_data
 
 
@@ -32,10 +34,10 @@ def main() -> None:
         second = load_labelled(EVALUATION / f"second_coder_{family}.csv", codebook=codebook)
         if second.texts != first.texts:
             sys.exit(f"second_coder_{family}.csv: its comments differ from test_{family}.csv")
-        names = np.full((len(second), len(labels)), "", dtype=object)
-        for i, mentions in enumerate(second.polarities or []):
-            for lab, pol in mentions.items():
-                names[i, labels.index(lab)] = pol
+        codes = polarity_codes(second.polarities or [], labels)
+        if codes is None:
+            sys.exit(f"second_coder_{family}.csv: no mention has a polarity")
+        names = np.where(codes == NO_POLARITY, "", np.asarray(POLARITIES, dtype=object)[codes])
         report = metrics(first.indicator(labels), second.indicator(labels), labels, first.languages or [])
         add_polarity_scores(report, first.polarities or [], names, labels, first.languages or [])
         title = f"Second coder against the first, test_{family}.csv ({len(first)} comments):"
