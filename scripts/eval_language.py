@@ -3,6 +3,8 @@
     python scripts/eval_language.py [--data tests/data/language_eval.csv]
 
 The labelled set has nb, nn, sv, da and en comments, half of them 1-4 words.
+Compares lingua reading each comment whole with what `classify` does (lingua
+scoring each word once, the words' scores summed; see classifier/text/language.py).
 Prints accuracy overall, on short and long comments, per language, and for the
 language family (Norwegian nb+nn / Swedish / Danish / English), which is what
 decides the stemmer a comment gets.
@@ -48,8 +50,11 @@ def main() -> None:
         + f"; {int((df.words <= 4).sum())} of 1-4 words\n"
     )
 
+    whole = language.choose(language.confidences(df.text.tolist()))
+    whole = [w if not language.too_short(t) else language.UNKNOWN for w, t in zip(whole, df.text)]
+    report("lingua per comment", df, whole)
     pred = language.detect(df.text.tolist())
-    report("lingua (nb, nn, sv, da, en)", df, pred)
+    report("lingua per word, summed (classify)", df, pred)
     df["pred"] = pred
     print("\nper language (short / long):")
     for lang, g in df.groupby("lang"):

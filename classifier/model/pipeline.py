@@ -20,7 +20,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError
-from ..text.features import SavedTfidf, WordwiseCharTfidf
+from ..text.features import WordNgramTfidf, WordwiseCharTfidf
 from ..text.preprocess import Preprocessor
 from .multilabel import CalibratedThresholdClassifier
 
@@ -63,7 +63,7 @@ DEFAULT_VARIANT = "word+char"
 
 def _word_features() -> TfidfVectorizer:
     # Tokens are already normalised and separated by spaces; bigrams keep "ikke løst".
-    return SavedTfidf(
+    return WordNgramTfidf(
         analyzer="word",
         token_pattern=r"\S+",
         lowercase=False,

@@ -39,7 +39,7 @@ from .. import paths
 from ..errors import InputError
 from ..files.writing import new_file_mode
 from ..text.embeddings import SentenceEmbedding
-from ..text.features import SavedTfidf, WordwiseCharTfidf
+from ..text.features import SavedTfidf, WordNgramTfidf, WordwiseCharTfidf
 from ..text.preprocess import Preprocessor
 from .card import ModelCard, card_markdown, card_problem, library_versions
 from .codebook import Codebook
@@ -64,6 +64,7 @@ CHECKED_LIBRARIES = ("scikit-learn", "spacy", "numpy")
 TRUSTED_TYPES: tuple[type, ...] = (
     Preprocessor,
     SavedTfidf,
+    WordNgramTfidf,
     WordwiseCharTfidf,
     SentenceEmbedding,
     CalibratedThresholdClassifier,

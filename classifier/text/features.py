@@ -1,17 +1,21 @@
-"""Feature extraction: a faster, exactly equivalent character n-gram TF-IDF.
+"""Feature extraction: word and character n-gram TF-IDF, exactly scikit-learn's, faster.
 
-scikit-learn's `char_wb` analyzer cuts every word of every comment into n-grams
-in Python, which is most of the prediction time. But a comment's `char_wb`
-n-grams are just the sum of its words' n-grams, and comments repeat words. So
-`WordwiseCharTfidf.transform` counts the words of a batch once (a comment x word
-matrix D), cuts each *distinct* word into n-grams once (a word x n-gram matrix
-W), and multiplies: counts = D @ W. The result is identical to
-`TfidfVectorizer(analyzer="char_wb")` (a test checks it), several times faster.
+scikit-learn's analyzers cut every comment into n-grams in Python, which was most
+of the prediction time. Both blocks here give the same matrices as
+`TfidfVectorizer` (tests/test_features.py checks it) with less Python per comment:
 
-`SavedTfidf` is the TfidfVectorizer both feature blocks use: it saves its vocabulary
-as one array of terms (not a dict of 100 000 entries, which a model file stores as
-slowly as it loads) and leaves out scikit-learn's per-process `id()` of its stop
-words, so a saved model is the same bytes in every process.
+- `WordNgramTfidf` (word 1-2-grams of the already tokenised text) looks every token
+  up once, in one pass over the batch, and finds the bigrams with NumPy;
+- `WordwiseCharTfidf` (char_wb n-grams) uses that a comment's char_wb n-grams are the
+  sum of its words' n-grams, and comments repeat words: it counts the words of a
+  batch (a comment x word matrix D), cuts each *distinct* word into n-grams once
+  per process (a word x n-gram matrix W, kept between batches), and multiplies:
+  counts = D @ W.
+
+Fitting is TfidfVectorizer's own. `SavedTfidf`, the parent of both, saves its
+vocabulary as one array of terms (not a dict of 100,000 entries, which a model
+file stores as slowly as it loads) and leaves out what a process caches, so a
+saved model is the same bytes in every process.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+# Words whose n-grams a process keeps between batches; past this many it starts
+# again, so memory stays flat on endless fresh words (typos, names).
+MAX_CACHED_WORDS = 50_000
 
 
 class SavedTfidf(TfidfVectorizer):
@@ -26,12 +35,14 @@ class SavedTfidf(TfidfVectorizer):
 
     Fitting and transforming are TfidfVectorizer's own; only what `__getstate__`
     hands to a model file differs: `vocabulary_` as an array of terms in column
-    order, and no `_stop_words_id` (an `id()`, a cache scikit-learn refills on use).
+    order, and nothing a process caches (scikit-learn's `_stop_words_id`, an `id()`,
+    and the lookup tables of the subclasses below, all rebuilt on use).
     """
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: Python hands out the live __dict__
         state.pop("_stop_words_id", None)
+        state.pop("_cache", None)
         vocabulary = state.get("vocabulary_")
         if isinstance(vocabulary, dict):
             state["vocabulary_"] = np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str)
@@ -43,6 +54,84 @@ class SavedTfidf(TfidfVectorizer):
             state = {**state, "vocabulary_": {str(term): i for i, term in enumerate(terms.tolist())}}
         super().__setstate__(state)
 
+    def _cached(self, build):
+        """What `build()` makes from the fitted vocabulary, made once per vocabulary."""
+        cache = self.__dict__.get("_cache")
+        if cache is None or cache[0] is not self.vocabulary_:
+            cache = self._cache = (self.vocabulary_, build())
+        return cache[1]
+
+    def _check_documents(self, raw_documents) -> None:
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        check_is_fitted(self, "vocabulary_")
+
+    def _plain(self) -> bool:
+        """No lower-casing, accents, stop words or callables of its own: the input is already normalised."""
+        return not (
+            self.lowercase or self.strip_accents or self.preprocessor or self.tokenizer or self.stop_words is not None
+        )
+
+
+class WordNgramTfidf(SavedTfidf):
+    """`TfidfVectorizer(analyzer="word", token_pattern=r"\\S+")` of 1- and 2-grams, transformed in one pass.
+
+    Takes the same parameters as TfidfVectorizer. The fast path needs
+    token_pattern=r"\\S+" and ngram_range within (1, 2) and no preprocessing of
+    its own; any other setting is TfidfVectorizer's own transform.
+    """
+
+    def transform(self, raw_documents):
+        self._check_documents(raw_documents)
+        low, high = self.ngram_range
+        if self.analyzer != "word" or self.token_pattern != r"\S+" or not (1 <= low <= high <= 2) or not self._plain():
+            return super().transform(raw_documents)
+        token_id, unigram_column, bigram_keys, bigram_columns = self._cached(self._tables)
+        docs = [doc.split() for doc in raw_documents]
+        if not docs:
+            return sp.csr_matrix((0, len(self.vocabulary_)), dtype=self.dtype)
+        lengths = np.fromiter(map(len, docs), dtype=np.intp, count=len(docs))
+        get = token_id.get
+        ids = np.fromiter((get(t, -1) for doc in docs for t in doc), dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(docs)), lengths)
+        found_rows, found_columns = [], []
+        if low == 1:
+            columns = np.where(ids >= 0, unigram_column[np.maximum(ids, 0)], -1)
+            found_rows.append(rows[columns >= 0])
+            found_columns.append(columns[columns >= 0])
+        if high == 2 and len(bigram_keys):
+            first, second = ids[:-1], ids[1:]
+            pair = (rows[:-1] == rows[1:]) & (first >= 0) & (second >= 0)  # two known tokens of one comment
+            keys = first[pair] * len(token_id) + second[pair]
+            at = np.minimum(np.searchsorted(bigram_keys, keys), len(bigram_keys) - 1)
+            hit = bigram_keys[at] == keys
+            found_rows.append(rows[:-1][pair][hit])
+            found_columns.append(bigram_columns[at[hit]])
+        r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.intp)
+        c = np.concatenate(found_columns) if found_columns else np.zeros(0, np.intp)
+        # COO to CSR adds up repeated (comment, n-gram) pairs: the counts.
+        counts = sp.csr_matrix(
+            (np.ones(len(r), dtype=self.dtype), (r, c)), shape=(len(docs), len(self.vocabulary_)), dtype=self.dtype
+        )
+        counts.sum_duplicates()
+        return self._tfidf.transform(counts, copy=False)
+
+    def _tables(self):
+        """Every token of the vocabulary numbered; its unigram column; bigrams as sorted pair keys."""
+        token_id: dict[str, int] = {}
+        unigrams, bigrams = [], []
+        for term, column in self.vocabulary_.items():
+            parts = term.split(" ")
+            ids = [token_id.setdefault(p, len(token_id)) for p in parts]
+            (unigrams if len(ids) == 1 else bigrams).append((*ids, column))
+        unigram_column = np.full(len(token_id), -1, dtype=np.int64)
+        for token, column in unigrams:
+            unigram_column[token] = column
+        pairs = np.array(bigrams, dtype=np.int64).reshape(-1, 3)
+        keys = pairs[:, 0] * len(token_id) + pairs[:, 1]
+        order = np.argsort(keys)
+        return token_id, unigram_column, keys[order], pairs[order, 2]
+
 
 class WordwiseCharTfidf(SavedTfidf):
     """`TfidfVectorizer(analyzer="char_wb")` whose transform works word by word.
@@ -53,21 +142,40 @@ class WordwiseCharTfidf(SavedTfidf):
     """
 
     def transform(self, raw_documents):
-        if isinstance(raw_documents, str):
-            raise ValueError("Iterable over raw text documents expected, string object received.")
-        if self.analyzer != "char_wb" or self.lowercase or self.strip_accents or self.preprocessor:
+        self._check_documents(raw_documents)
+        if self.analyzer != "char_wb" or not self._plain():
             return super().transform(raw_documents)
-        words: dict[str, int] = {}
+        cache = self._cached(_WordNgrams)
+        if len(cache.index) > MAX_CACHED_WORDS:
+            self._cache = (self.vocabulary_, _WordNgrams())
+            cache = self._cache[1]
+        index = cache.index
         indptr, indices = [0], []
         for doc in raw_documents:
-            indices.extend(words.setdefault(w, len(words)) for w in doc.split())
+            indices.extend(index.setdefault(w, len(index)) for w in doc.split())
             indptr.append(len(indices))
-        doc_words = sp.csr_matrix(
-            (np.ones(len(indices), dtype=self.dtype), indices, indptr), shape=(len(indptr) - 1, len(words))
-        )
-        if not words:  # an empty batch, or only empty comments
-            return sp.csr_matrix((len(indptr) - 1, len(self.vocabulary_)), dtype=self.dtype)
-        word_ngrams = CountVectorizer.transform(self, list(words))
-        counts = (doc_words @ word_ngrams).tocsr()
-        counts.sum_duplicates()
+        n = len(indptr) - 1
+        if not index:  # an empty batch, or only empty comments so far
+            return sp.csr_matrix((n, len(self.vocabulary_)), dtype=self.dtype)
+        cache.add_new_words(self)
+        doc_words = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), indices, indptr), shape=(n, len(index)))
+        # No duplicate (comment, n-gram) pairs come out of a product; their order within a
+        # row is left as it comes (nothing downstream needs it sorted).
+        counts = doc_words @ cache.ngrams
         return self._tfidf.transform(counts, copy=False)
+
+
+class _WordNgrams:
+    """Distinct words, numbered, and the n-gram counts of each (a word x n-gram matrix)."""
+
+    def __init__(self):
+        self.index: dict[str, int] = {}
+        self.ngrams = sp.csr_matrix((0, 0))
+
+    def add_new_words(self, vectorizer: WordwiseCharTfidf) -> None:
+        done = self.ngrams.shape[0]
+        if len(self.index) == done:
+            return
+        new = list(self.index)[done:]
+        rows = CountVectorizer.transform(vectorizer, new)
+        self.ngrams = sp.vstack([self.ngrams, rows], format="csr") if done else rows.tocsr()
