@@ -100,6 +100,9 @@ class ChunkTagger:
             # Workers inherit the loaded model and lingua's models: no reloading, and their
             # memory pages stay shared (see text.language for why forking lingua is safe).
             language.preload()
+            # Built once here and shared, rather than once per worker: spaCy's tokenizers
+            # and the feature blocks' lookup tables.
+            self.model.probabilities(WARM_UP)
             # Frozen, the parent's objects stay out of the workers' garbage collection, whose
             # bookkeeping writes would copy their memory pages into each worker (about 180 MB).
             gc.freeze()
@@ -145,6 +148,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 _WORKER_MODEL: Model | None = None
+# A comment per tokenizer, with a number and punctuation, so every step runs once before forking.
+WARM_UP = ["Ventet 45 min, ingen svar!", "Väntade 45 min, inget svar!", "Waited 45 min, no answer!"]
 
 
 def _init_worker(model_path: str | None = None, trust: bool = False) -> None:

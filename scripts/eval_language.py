@@ -1,6 +1,7 @@
 """Accuracy of language detection on short and long comments.
 
     python scripts/eval_language.py [--data tests/data/language_eval.csv]
+    python scripts/eval_language.py --data evaluation/test_nb.csv evaluation/test_sv.csv
 
 The labelled set has nb, nn, sv, da and en comments, half of them 1-4 words.
 Compares lingua reading each comment whole with what `classify` does (lingua
@@ -40,9 +41,14 @@ def report(name: str, df: pd.DataFrame, pred: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(Path(__file__).parent.parent / "tests/data/language_eval.csv"))
+    ap.add_argument(
+        "--data",
+        nargs="+",
+        default=[str(Path(__file__).parent.parent / "tests/data/language_eval.csv")],
+        help="CSV files with `text` and `lang` columns",
+    )
     args = ap.parse_args()
-    df = pd.read_csv(args.data, dtype=str, keep_default_na=False)
+    df = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False)[["text", "lang"]] for f in args.data])
     df["words"] = df["text"].str.split().str.len()
     print(
         f"{len(df)} comments: "

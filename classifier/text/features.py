@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 # Words whose n-grams a process keeps between batches; past this many it starts
 # again, so memory stays flat on endless fresh words (typos, names).
-MAX_CACHED_WORDS = 50_000
+MAX_CACHED_WORDS = 20_000
 
 
 class SavedTfidf(TfidfVectorizer):
