@@ -96,3 +96,16 @@ def test_a_saved_vectorizer_carries_no_cache(tmp_path):
     fast.transform(DOCS)
     assert "_cache" in fast.__dict__
     assert pickle.dumps(fast) == before
+
+
+def test_threads_sharing_one_char_vectorizer_get_the_same_matrices_as_one_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    params = dict(analyzer="char_wb", ngram_range=(2, 5), lowercase=False, min_df=1, dtype=np.float32)
+    expected = TfidfVectorizer(**params).fit(DOCS)
+    fast = WordwiseCharTfidf(**params).fit(DOCS)
+    batches = [[f"{doc} ord{i} nytt{i % 7}" for doc in DOCS] for i in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(fast.transform, batches))
+    for batch, got in zip(batches, results):
+        assert abs(expected.transform(batch) - got).max() < 1e-6

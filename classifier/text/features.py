@@ -20,6 +20,8 @@ saved model is the same bytes in every process.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -28,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 # Words whose n-grams a process keeps between batches; past this many it starts
 # again, so memory stays flat on endless fresh words (typos, names).
 MAX_CACHED_WORDS = 20_000
+_CACHE_LOCK = threading.RLock()  # re-entrant: `_cached` runs inside the char block's turn
 
 
 class SavedTfidf(TfidfVectorizer):
@@ -56,10 +59,11 @@ class SavedTfidf(TfidfVectorizer):
 
     def _cached(self, build):
         """What `build()` makes from the fitted vocabulary, made once per vocabulary."""
-        cache = self.__dict__.get("_cache")
-        if cache is None or cache[0] is not self.vocabulary_:
-            cache = self._cache = (self.vocabulary_, build())
-        return cache[1]
+        with _CACHE_LOCK:
+            cache = self.__dict__.get("_cache")
+            if cache is None or cache[0] is not self.vocabulary_:
+                cache = self._cache = (self.vocabulary_, build())
+            return cache[1]
 
     def _check_documents(self, raw_documents) -> None:
         if isinstance(raw_documents, str):
@@ -145,23 +149,26 @@ class WordwiseCharTfidf(SavedTfidf):
         self._check_documents(raw_documents)
         if self.analyzer != "char_wb" or not self._plain():
             return super().transform(raw_documents)
-        cache = self._cached(_WordNgrams)
-        if len(cache.index) > MAX_CACHED_WORDS:
-            self._cache = (self.vocabulary_, _WordNgrams())
-            cache = self._cache[1]
-        index = cache.index
-        indptr, indices = [0], []
-        for doc in raw_documents:
-            indices.extend(index.setdefault(w, len(index)) for w in doc.split())
-            indptr.append(len(indices))
-        n = len(indptr) - 1
-        if not index:  # an empty batch, or only empty comments so far
-            return sp.csr_matrix((n, len(self.vocabulary_)), dtype=self.dtype)
-        cache.add_new_words(self)
-        doc_words = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), indices, indptr), shape=(n, len(index)))
+        with _CACHE_LOCK:  # threads sharing a model (a Dask worker with several) take turns
+            cache = self._cached(_WordNgrams)
+            if len(cache.index) > MAX_CACHED_WORDS:
+                self._cache = (self.vocabulary_, _WordNgrams())
+                cache = self._cache[1]
+            index = cache.index
+            indptr, indices = [0], []
+            for doc in raw_documents:
+                indices.extend(index.setdefault(w, len(index)) for w in doc.split())
+                indptr.append(len(indices))
+            n = len(indptr) - 1
+            if not index:  # an empty batch, or only empty comments so far
+                return sp.csr_matrix((n, len(self.vocabulary_)), dtype=self.dtype)
+            cache.add_new_words(self)
+            ngrams = cache.ngrams
+        ones = np.ones(len(indices), dtype=self.dtype)
+        doc_words = sp.csr_matrix((ones, indices, indptr), shape=(n, ngrams.shape[0]))
         # No duplicate (comment, n-gram) pairs come out of a product; their order within a
         # row is left as it comes (nothing downstream needs it sorted).
-        counts = doc_words @ cache.ngrams
+        counts = doc_words @ ngrams
         return self._tfidf.transform(counts, copy=False)
 
 

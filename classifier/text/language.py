@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -130,6 +131,7 @@ class _WordScores:
 
 
 _WORDS = _WordScores()
+_WORDS_LOCK = threading.Lock()
 MAX_WORDS = 50_000
 
 
@@ -138,8 +140,9 @@ def detect(texts) -> list[str]:
     texts = ["" if not isinstance(t, str) else t for t in texts]
     if not texts:
         return []
-    counts = _WORDS.of(texts)
-    scores = counts @ _WORDS.rows
+    with _WORDS_LOCK:  # threads take turns with the shared word scores
+        counts = _WORDS.of(texts)
+        scores = counts @ _WORDS.rows
     # The words' summed log-confidences, back as confidences that sum to 1 per comment.
     conf = np.exp(scores - scores.max(axis=1, keepdims=True))
     conf /= conf.sum(axis=1, keepdims=True)
