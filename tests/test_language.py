@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from classifier.text.language import detect
+from classifier.text.wordtable import WordTable
 
 EVAL = Path(__file__).parent / "data" / "language_eval.csv"
 
@@ -52,8 +53,7 @@ def test_the_word_scores_stay_bounded_and_a_cleared_cache_gives_the_same_languag
 
     texts = ["Jag väntade länge i telefonkön", "Jeg ventet lenge i telefonkøen", "Bra service"]
     first = detect(texts)
-    monkeypatch.setattr(language, "_WORDS", language._WordScores())
-    monkeypatch.setattr(language, "MAX_WORDS", 3)
+    monkeypatch.setattr(language, "_WORDS", WordTable(language._word_scores, max_words=3))
     assert detect(texts) == first  # more than 3 new words: cleared at the next call
     detect(["Helt nytt svar", "Ett annat svar"])
     assert len(language._WORDS.index) <= 3 + 6

@@ -27,10 +27,12 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from .wordtable import WordTable
+
 # Words whose n-grams a process keeps between batches; past this many it starts
 # again, so memory stays flat on endless fresh words (typos, names).
 MAX_CACHED_WORDS = 20_000
-_CACHE_LOCK = threading.RLock()  # re-entrant: `_cached` runs inside the char block's turn
+_CACHE_LOCK = threading.Lock()
 
 
 class SavedTfidf(TfidfVectorizer):
@@ -149,40 +151,15 @@ class WordwiseCharTfidf(SavedTfidf):
         self._check_documents(raw_documents)
         if self.analyzer != "char_wb" or not self._plain():
             return super().transform(raw_documents)
-        with _CACHE_LOCK:  # threads sharing a model (a Dask worker with several) take turns
-            cache = self._cached(_WordNgrams)
-            if len(cache.index) > MAX_CACHED_WORDS:
-                self._cache = (self.vocabulary_, _WordNgrams())
-                cache = self._cache[1]
-            index = cache.index
-            indptr, indices = [0], []
-            for doc in raw_documents:
-                indices.extend(index.setdefault(w, len(index)) for w in doc.split())
-                indptr.append(len(indices))
-            n = len(indptr) - 1
-            if not index:  # an empty batch, or only empty comments so far
-                return sp.csr_matrix((n, len(self.vocabulary_)), dtype=self.dtype)
-            cache.add_new_words(self)
-            ngrams = cache.ngrams
-        ones = np.ones(len(indices), dtype=self.dtype)
-        doc_words = sp.csr_matrix((ones, indices, indptr), shape=(n, ngrams.shape[0]))
+        table = self._cached(lambda: WordTable(self._word_ngrams, MAX_CACHED_WORDS))
+        doc_words, ngrams = table.count(doc.split() for doc in raw_documents)
+        if ngrams is None:  # an empty batch, or only empty comments so far
+            return sp.csr_matrix((doc_words.shape[0], len(self.vocabulary_)), dtype=self.dtype)
         # No duplicate (comment, n-gram) pairs come out of a product; their order within a
         # row is left as it comes (nothing downstream needs it sorted).
         counts = doc_words @ ngrams
         return self._tfidf.transform(counts, copy=False)
 
-
-class _WordNgrams:
-    """Distinct words, numbered, and the n-gram counts of each (a word x n-gram matrix)."""
-
-    def __init__(self):
-        self.index: dict[str, int] = {}
-        self.ngrams = sp.csr_matrix((0, 0))
-
-    def add_new_words(self, vectorizer: WordwiseCharTfidf) -> None:
-        done = self.ngrams.shape[0]
-        if len(self.index) == done:
-            return
-        new = list(self.index)[done:]
-        rows = CountVectorizer.transform(vectorizer, new)
-        self.ngrams = sp.vstack([self.ngrams, rows], format="csr") if done else rows.tocsr()
+    def _word_ngrams(self, words: list[str]) -> sp.csr_matrix:
+        """The char_wb n-gram counts of each word (a word x n-gram matrix)."""
+        return CountVectorizer.transform(self, words)

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from functools import lru_cache
 
 import numpy as np
-import scipy.sparse as sp
+
+from .wordtable import WordTable
 
 LANGUAGES = ("nb", "nn", "sv", "da", "en")
 UNKNOWN = "unknown"
@@ -102,37 +102,12 @@ def too_short(text: str) -> bool:
     return _ENOUGH_LETTERS.search(text) is None
 
 
-class _WordScores:
-    """Each distinct word's log-confidence per language, computed once per process.
-
-    Cleared past MAX_WORDS, so memory stays flat on endless fresh words (typos, names).
-    """
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self.index: dict[str, int] = {}
-        self.rows = np.zeros((0, len(LANGUAGES)))
-
-    def of(self, texts: list[str]) -> sp.csr_matrix:
-        """A (comments x words) count matrix, after scoring the words not seen before."""
-        if len(self.index) > MAX_WORDS:
-            self.clear()
-        indptr, indices = [0], []  # type: list[int], list[int]
-        for text in texts:
-            words = _WORD.findall(text[:MAX_CHARS].lower())
-            indices.extend(self.index.setdefault(w[:MAX_WORD_CHARS], len(self.index)) for w in words)
-            indptr.append(len(indices))
-        if len(self.index) > len(self.rows):
-            new = list(self.index)[len(self.rows) :]
-            self.rows = np.vstack([self.rows, np.log(np.maximum(confidences(new), FLOOR))])
-        return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(texts), len(self.index)))
+def _word_scores(words: list[str]) -> np.ndarray:
+    """Each word's log-confidence per language (n, 5), floored so that no word vetoes a language."""
+    return np.log(np.maximum(confidences(words), FLOOR))
 
 
-_WORDS = _WordScores()
-_WORDS_LOCK = threading.Lock()
-MAX_WORDS = 50_000
+_WORDS = WordTable(_word_scores, max_words=50_000)
 
 
 def detect(texts) -> list[str]:
@@ -140,9 +115,10 @@ def detect(texts) -> list[str]:
     texts = ["" if not isinstance(t, str) else t for t in texts]
     if not texts:
         return []
-    with _WORDS_LOCK:  # threads take turns with the shared word scores
-        counts = _WORDS.of(texts)
-        scores = counts @ _WORDS.rows
+    counts, rows = _WORDS.count([w[:MAX_WORD_CHARS] for w in _WORD.findall(text[:MAX_CHARS].lower())] for text in texts)
+    if rows is None:  # not a word in any comment
+        return [UNKNOWN] * len(texts)
+    scores = counts @ rows
     # The words' summed log-confidences, back as confidences that sum to 1 per comment.
     conf = np.exp(scores - scores.max(axis=1, keepdims=True))
     conf /= conf.sum(axis=1, keepdims=True)

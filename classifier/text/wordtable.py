@@ -1,0 +1,61 @@
+"""A per-process table of distinct words, each with a row computed once.
+
+Language detection (a word's confidence per language) and the character n-gram
+features (a word's n-gram counts) both work word by word, and comments repeat
+words. `WordTable.count` numbers the words of a batch, computes the rows of the
+words it has not seen before, and returns the (comments x words) count matrix
+with the rows, whose product is the batch's per-comment sum.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class WordTable:
+    """Distinct words, numbered, and `rows_of(new_words)` for each, computed once.
+
+    Cleared before a batch once it holds more than `max_words`, so memory stays flat
+    on endless fresh words (typos, names). Threads that share a table take turns.
+    """
+
+    def __init__(self, rows_of: Callable[[list[str]], np.ndarray | sp.csr_matrix], max_words: int):
+        self.rows_of = rows_of
+        self.max_words = max_words
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows: np.ndarray | sp.csr_matrix | None = None
+
+    def count(self, docs: Iterable[list[str]]) -> tuple[sp.csr_matrix, np.ndarray | sp.csr_matrix | None]:
+        """The (comments x words) count matrix of `docs` (lists of words) and the rows of those words.
+
+        The rows are None when no word has been seen yet (an empty batch, or no words in it).
+        """
+        with self._lock:
+            if len(self.index) > self.max_words:
+                self._clear()
+            index = self.index
+            indptr, indices = [0], []  # type: list[int], list[int]
+            for words in docs:
+                indices.extend(index.setdefault(w, len(index)) for w in words)
+                indptr.append(len(indices))
+            done = 0 if self.rows is None else self.rows.shape[0]
+            if len(index) > done:
+                new = self.rows_of(list(index)[done:])
+                if self.rows is None:
+                    self.rows = new
+                elif sp.issparse(new):
+                    self.rows = sp.vstack([self.rows, new], format="csr")
+                else:
+                    self.rows = np.vstack([self.rows, new])
+            rows, n_words = self.rows, len(index)
+        dtype = rows.dtype if rows is not None else np.float64
+        counts = sp.csr_matrix((np.ones(len(indices), dtype=dtype), indices, indptr), shape=(len(indptr) - 1, n_words))
+        return counts, rows
