@@ -167,8 +167,8 @@ def _init_worker(model_path: str | None = None, trust: bool = False) -> None:
 
 def _worker_tag(texts: list[str]) -> Scored:
     assert _WORKER_MODEL is not None, "the worker was started without a model"
-    languages, proba, polarity = _WORKER_MODEL.probabilities(texts)
-    return languages, proba.astype(np.float32), None if polarity is None else polarity.astype(np.float32)
+    # Full precision: the parent decides on exactly the numbers the model computed, as without workers.
+    return _WORKER_MODEL.probabilities(texts)
 
 
 def predict_file(
