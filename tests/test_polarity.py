@@ -266,3 +266,24 @@ def test_polarity_scored_in_one_pass_gives_scikit_learns_own_numbers():
     got = clf.predict_proba(X)
     for j, model in enumerate(clf.label_models_):
         assert np.array_equal(got[:, j][:, model.classes_], model.predict_proba(X))
+
+
+def test_polarity_asked_for_some_cells_is_the_same_number_there_and_nan_elsewhere(polarity_model):
+    texts = [COMPLAINT, PRAISE, BOTH, "ok", "Fakturaen var feil"]
+    features = polarity_model.pipeline[:-1].transform(pd.DataFrame({"text": texts}))
+    everywhere = polarity_model.polarity.predict_proba(features)
+    where = np.zeros(everywhere.shape[:2], dtype=bool)
+    where[[0, 2, 2, 4], [0, 0, 3, 5]] = True
+    some = polarity_model.polarity.predict_proba(features, where=where)
+    np.testing.assert_array_equal(some[where], everywhere[where])
+    assert np.isnan(some[~where]).all()
+    with pytest.raises(ValueError, match="where must be"):
+        polarity_model.polarity.predict_proba(features, where=where[:, :2])
+
+
+def test_a_comment_gets_the_polarity_of_each_category_it_is_given(polarity_model):
+    texts = [COMPLAINT, PRAISE, BOTH]
+    _, proba, polarity_proba = polarity_model.probabilities(texts)
+    decided, _, polarity = polarity_model.decide(texts, proba, polarity_proba)
+    assert not np.isnan(polarity.probability[decided.astype(bool)]).any()
+    assert (polarity.names[~decided.astype(bool)] == "").all()

@@ -76,7 +76,8 @@ class Model:
     ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
         """Languages, calibrated probabilities (n, k) and polarity probabilities (n, k, 3) for clean texts.
 
-        The polarity probabilities (neg, pos, neu per category) are None for a model without polarity.
+        The polarity probabilities (neg, pos, neu per category) are computed only where
+        `decide` can assign the category (NaN elsewhere), and are None for a model without polarity.
         """
         languages = list(languages) if languages is not None else lang_mod.detect(texts)
         if not len(texts):
@@ -87,9 +88,12 @@ class Model:
         rows = np.fromiter((distinct.setdefault(pair, len(distinct)) for pair in zip(texts, languages)), np.intp)
         X = pd.DataFrame({"text": [t for t, _ in distinct], "language": [lang for _, lang in distinct]})
         features = self.pipeline[:-1].transform(X)  # once, for the categories and their polarity
-        proba = self.pipeline[-1].predict_proba(features)[rows]
-        polarity = self.polarity.predict_proba(features)[rows] if self.polarity is not None else None
-        return languages, proba, polarity
+        proba = self.pipeline[-1].predict_proba(features)
+        polarity = None
+        if self.polarity is not None:
+            # `decide` gives a label only where this does (it can only take labels away).
+            polarity = self.polarity.predict_proba(features, where=self.pipeline[-1].decide(proba))[rows]
+        return languages, proba[rows], polarity
 
     def decide(
         self, texts: Sequence[str], proba: np.ndarray, polarity_proba: np.ndarray | None = None
