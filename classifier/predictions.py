@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -73,25 +74,28 @@ def label_strings(decided: np.ndarray, labels: Sequence[str]) -> list[str]:
 def polarity_columns(decided: np.ndarray, labels: Sequence[str], polarity: Polarity) -> dict[str, list[str]]:
     """`labels_polarity`, `complaints` and `praise`, in the order of `labels`."""
     # One code per cell: 0 = not assigned, else 1 + the index of its polarity name.
-    names = sorted({str(n) for n in pd.unique(polarity.names.ravel()) if n})
+    names = tuple(sorted({str(n) for n in pd.unique(polarity.names.ravel()) if n}))
     codes = np.zeros(decided.shape, dtype=np.int8)
     for i, name in enumerate(names):
         codes[(polarity.names == name) & decided.astype(bool)] = i + 1
-
-    def strings(row: np.ndarray) -> tuple[str, str, str]:
-        pairs = [(labels[int(j)], names[row[j] - 1]) for j in np.flatnonzero(row)]
-        return (
-            ";".join(f"{lab}:{pol}" for lab, pol in pairs),
-            ";".join(lab for lab, pol in pairs if pol == COMPLAINT),
-            ";".join(lab for lab, pol in pairs if pol == PRAISE),
-        )
-
-    rows = _per_distinct_row(codes, strings)
+    rows = _per_distinct_row(codes, lambda row: _polarity_strings(tuple(labels), names, row.tobytes()))
     return {
         "labels_polarity": [r[0] for r in rows],
         "complaints": [r[1] for r in rows],
         "praise": [r[2] for r in rows],
     }
+
+
+@lru_cache(maxsize=10_000)  # the combinations of a survey recur from chunk to chunk
+def _polarity_strings(labels: tuple[str, ...], names: tuple[str, ...], codes: bytes) -> tuple[str, str, str]:
+    """`labels_polarity`, `complaints` and `praise` of one comment from its row of int8 codes."""
+    row = np.frombuffer(codes, dtype=np.int8)
+    pairs = [(labels[int(j)], names[row[j] - 1]) for j in np.flatnonzero(row)]
+    return (
+        ";".join(f"{lab}:{pol}" for lab, pol in pairs),
+        ";".join(lab for lab, pol in pairs if pol == COMPLAINT),
+        ";".join(lab for lab, pol in pairs if pol == PRAISE),
+    )
 
 
 def _per_distinct_row(matrix: np.ndarray, make):
@@ -140,10 +144,12 @@ def wide(
     if scores is not None:
         added["nps_score"] = scores.astype("Int64")  # same index as frame
         added["nps_group"] = nps_group(scores)
-    out = frame.copy()
+    taken, columns = list(frame.columns), {}
     for name, values in added.items():
-        out[output_name(name, out.columns)] = values
-    return out
+        taken.append(output_name(name, taken))
+        columns[taken[-1]] = values
+    # One concat, not 35 inserts into a growing frame.
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def long(

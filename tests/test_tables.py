@@ -736,3 +736,26 @@ def test_an_answer_that_looks_like_a_qualtrics_import_id_is_an_answer(tmp_path):
     path = write(tmp_path, 'id;Kommentar\n1;Bra\n2;{"ImportId" er en rar kommentar\n3;Treg\n')
     assert open_table(path).header_rows == 1
     assert rows(path) == [["1", "Bra"], ["2", '{"ImportId" er en rar kommentar'], ["3", "Treg"]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probabilities_in_a_csv_are_written_exactly_as_pandas_writes_them(dtype, tmp_path):
+    rng = np.random.default_rng(0)
+    probabilities = np.round(rng.random(5000).astype(dtype), 4)
+    probabilities[:5] = [0, 1, 0.5, 0.0001, 0.9999]
+    with_gaps = probabilities.copy()
+    with_gaps[::7] = np.nan  # polarity probabilities are empty where a category is not assigned
+    frame = pd.DataFrame(
+        {
+            "text": ["Lang kø"] * 5000,
+            "prob_wait_time": probabilities,
+            "polarity_prob_wait_time": with_gaps,
+            "more_decimals": rng.random(5000).astype(dtype),  # not a probability column: left to pandas
+            "negative_zero": np.full(5000, -0.0, dtype=dtype),
+            "score": np.linspace(0, 10, 5000),
+        }
+    )
+    with TableWriter(tmp_path / "out.csv", "csv") as writer:
+        writer.write(frame)
+    expected = neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n", encoding="utf-8")
+    assert (tmp_path / "out.csv").read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")

@@ -113,7 +113,7 @@ class Table:
                 sep=self.delimiter,
                 encoding="utf-8-sig" if self.encoding == MIXED else self.encoding,
                 compression=None,  # judged by content (sources), never by the name
-                dtype=str,
+                dtype=object,  # Python strings: what the rest reads and writes, with no conversion to and fro
                 header=None,
                 names=names,
                 index_col=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -31,14 +32,14 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
     Column names come from the input's header, so they are neutralised too.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # the cells are copied only where one changes
     out.columns = _unique([neutralise_text(str(c)) for c in out.columns])
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col]
+    for j in range(out.shape[1]):
+        s = out.iloc[:, j]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
             mask = _starts_a_formula(s)
             if mask.any():
-                out.loc[mask, col] = "'" + s[mask]
+                out.isetitem(j, s.where(~mask, "'" + s[mask]))
     return out
 
 
@@ -48,6 +49,49 @@ def _starts_a_formula(s: pd.Series) -> pd.Series:
         return s.str.startswith(_FORMULA_START, na=False).astype(bool)
     except AttributeError:  # an object column without text (numbers, lists): pandas has no .str
         return s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).astype(bool)
+
+
+def fractions_as_text(df: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
+    """`df` with each float column that holds only numbers from 0 to 1 in `decimals` decimals
+    (the probabilities) as the text `to_csv` would write for them, looked up, not formatted.
+
+    Formatting floats is a third of writing a predictions CSV (26 probability columns),
+    and there are only 10,001 such numbers. The table is made by the conversion pandas
+    runs (`astype(str)`), so the file is byte for byte the same (a test checks it).
+    Other float columns are left to pandas; a missing cell is written empty, as before.
+    """
+    out = None
+    for j in range(df.shape[1]):
+        values = df.iloc[:, j].to_numpy()
+        if values.dtype not in (np.float32, np.float64):
+            continue
+        missing = np.isnan(values)
+        present = np.where(missing, 0, values)
+        steps = np.rint(present * 10**decimals)
+        numbers = _fractions(values.dtype, decimals)
+        if not ((steps >= 0) & (steps < len(numbers))).all():
+            continue
+        steps = steps.astype(np.intp)
+        if not ((numbers[steps] == present) & ~np.signbit(present)).all():  # more decimals, or -0.0
+            continue
+        text = _fraction_texts(values.dtype, decimals)[steps]
+        text[missing] = ""
+        if out is None:
+            out = df.copy()
+        out.isetitem(j, pd.Series(text, index=df.index, dtype=object))
+    return df if out is None else out
+
+
+@functools.cache
+def _fractions(dtype: np.dtype, decimals: int) -> np.ndarray:
+    """0, 1/10**decimals, ..., 1 in `dtype`, as `np.round(x, decimals)` makes them."""
+    scale = 10**decimals
+    return np.arange(scale + 1, dtype=dtype) / dtype.type(scale)
+
+
+@functools.cache
+def _fraction_texts(dtype: np.dtype, decimals: int) -> np.ndarray:
+    return _fractions(dtype, decimals).astype(str).astype(object)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -142,6 +186,8 @@ class TableWriter:
             df = neutralise_formulas(df)
         if self.fmt == "csv":
             first = not self._header_written
+            if not self.nordic_csv:
+                df = fractions_as_text(df)
             df.to_csv(
                 tmp,
                 mode="a",
