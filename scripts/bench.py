@@ -235,9 +235,8 @@ def main() -> None:
         }
         if args.baseline:  # the same command from another checkout, e.g. before a change
             base = Path(args.baseline).resolve()
-            ours = commands["classify predict"]
             in_base = ["env", "-C", str(base), f"PYTHONPATH={base}"]
-            commands["baseline"] = lambda survey, out: in_base + ours(survey, out)
+            commands["baseline"] = lambda survey, out, ours=commands["classify predict"]: in_base + ours(survey, out)
         if not args.no_peers:
             for kind, name, suffix in (("fasttext", "fastText", "bin"), ("sklearn", "plain scikit-learn", "joblib")):
                 peer_model = tmp / f"{kind}.{suffix}"

@@ -95,8 +95,8 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
         """(n, k, 3) probabilities of neg, pos and neu per comment and category.
 
         `where` (n, k) bool: compute only these cells (the categories each comment was
-        given; NaN elsewhere). A comment has one or two of 13 categories, so this is a
-        few times less work, and every computed cell is the same number as without it.
+        given; NaN elsewhere). A comment has one or two of 13 categories, so this takes
+        about half the time, and every computed cell is the same number as without it.
         """
         check_is_fitted(self)
         n = X.shape[0]
