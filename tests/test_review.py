@@ -339,6 +339,9 @@ def test_serve_prints_its_url_first_and_stops_on_ctrl_c(survey, small_model_dir,
         text=True,
         env=env,
         cwd=tmp_path,
+        # Ctrl-C as in a terminal, even when the tests run in the background (`... &`),
+        # where the shell makes every process ignore SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = proc.stdout.readline().strip()
