@@ -352,7 +352,10 @@ def test_serve_prints_its_url_first_and_stops_on_ctrl_c(survey, small_model_dir,
         assert conn.getresponse().status == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()  # never left serving after a failed test (no-op once it has exited)
     assert proc.returncode == 0
     assert "Stopped: 0 of" in out and str(survey.with_name("survey.corrections.csv")) in out
 
