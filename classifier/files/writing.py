@@ -77,7 +77,7 @@ def fractions_as_text(df: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
         text = _fraction_texts(values.dtype, decimals)[steps]
         text[missing] = ""
         if out is None:
-            out = df.copy()
+            out = df.copy(deep=False)  # the other columns are shared, not copied
         out.isetitem(j, pd.Series(text, index=df.index, dtype=object))
     return df if out is None else out
 
