@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import errno
+import gc
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -132,10 +134,17 @@ def test_a_full_disk_while_saving_an_xlsx_is_one_line(tmp_path, small_model_dir,
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(Workbook, "save", full)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where openpyxl keeps each sheet
+    (tmp_path / "tmp").mkdir()
     survey = write_survey(tmp_path / "mars.csv")
     result = run("predict", survey, "--model", small_model_dir, "--format", "xlsx")
     assert result.exit_code == 2 and "No space left on device" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mars.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mars.csv", "tmp"]
+    assert list((tmp_path / "tmp").iterdir()) == []  # both sheets' temporary files are gone
+    left_open = []
+    monkeypatch.setattr(sys, "unraisablehook", left_open.append)
+    gc.collect()  # a sheet left open would be finished now, writing to its closed file
+    assert left_open == []
 
 
 def test_a_read_only_output_folder_is_one_line(tmp_path, small_model_dir, monkeypatch):

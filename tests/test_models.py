@@ -262,6 +262,15 @@ def test_a_planted_model_file_never_runs_code(planted, tmp_path, small_model_dir
     assert not marker.exists() and not (tmp_path / "p.csv").exists()
 
 
+def test_a_damaged_model_file_is_named_with_what_is_wrong_with_it(tmp_path, small_model_dir, scored_survey):
+    folder = tmp_path / "damaged"
+    shutil.copytree(small_model_dir, folder)
+    plant(folder, MODEL_FILE, b"half a model, cut off by a full disk")
+    error = one_line_error(invoke("predict", scored_survey, "--model", folder))
+    assert f"{folder / MODEL_FILE}: is not a model file this version can read" in error
+    assert "(BadZipFile: File is not a zip file)" in error
+
+
 def test_a_model_saved_in_the_old_pickle_format_is_never_opened(home, tmp_path, scored_survey, gym_labels):
     marker = tmp_path / "code-ran"
     for name in ("old", "default"):

@@ -753,6 +753,8 @@ def test_probabilities_in_a_csv_are_written_exactly_as_pandas_writes_them(dtype,
             "more_decimals": rng.random(5000).astype(dtype),  # not a probability column: left to pandas
             "negative_zero": np.full(5000, -0.0, dtype=dtype),
             "score": np.linspace(0, 10, 5000),
+            # NPS scores of 0 and 1 with gaps: integers, though `to_numpy()` makes them floats
+            "nps_score": pd.array(np.where(np.arange(5000) % 3 == 0, None, np.arange(5000) % 2), dtype="Int64"),
         }
     )
     with TableWriter(tmp_path / "out.csv", "csv") as writer:

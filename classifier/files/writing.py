@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -61,10 +62,10 @@ def fractions_as_text(df: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
     Other float columns are left to pandas; a missing cell is written empty, as before.
     """
     out = None
-    for j in range(df.shape[1]):
-        values = df.iloc[:, j].to_numpy()
-        if values.dtype not in (np.float32, np.float64):
+    for j, dtype in enumerate(df.dtypes):
+        if dtype not in (np.float32, np.float64):  # not Int64: its gaps make `to_numpy()` float too
             continue
+        values = df.iloc[:, j].to_numpy()
         missing = np.isnan(values)
         present = np.where(missing, 0, values)
         steps = np.rint(present * 10**decimals)
@@ -256,17 +257,23 @@ class TableWriter:
 
     def _discard_sink(self) -> None:
         """After a failure: close the Parquet file (Windows cannot delete an open file), and
-        finish the XLSX sheet so openpyxl removes its own temporary file."""
+        finish every XLSX sheet (the codebook's too) so openpyxl removes its temporary files.
+
+        A sheet left open is finished later by the garbage collector, writing to a file
+        that is already closed, in the middle of whatever the process does next.
+        """
         if self._sink is None:
             return
-        try:
-            if self.fmt == "parquet":
+        if self.fmt == "parquet":
+            with contextlib.suppress(Exception):
                 self._sink.close()
-            elif self.fmt == "xlsx":
-                self._sheet.close()
-                self._sheet._writer.cleanup()
-        except Exception:
-            pass
+        elif self.fmt == "xlsx":
+            for sheet in self._sink.worksheets:
+                with contextlib.suppress(Exception):
+                    if not sheet.closed:
+                        sheet.close()
+                with contextlib.suppress(Exception):
+                    sheet._writer.cleanup()
 
 
 class OutputBatch:

@@ -387,6 +387,12 @@ def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model
     )
 
 
+def _what_failed(exc: Exception) -> str:
+    """`KeyError: 'schema.json'`: the exception and the first line of its message, kept short."""
+    detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
 def _read_model_file(model_path: Path, folder: Path) -> dict:
     """The payload of model.skops, built only from trusted types (never by running code from the file)."""
     import skops.io
@@ -402,7 +408,7 @@ def _read_model_file(model_path: Path, folder: Path) -> dict:
         ) from None
     except Exception as exc:  # not a zip, no schema, a damaged array: any way a file can be broken
         raise InputError(
-            f"is not a model file this version can read ({type(exc).__name__}); {_retrain(folder)}",
+            f"is not a model file this version can read ({_what_failed(exc)}); {_retrain(folder)}",
             path=model_path,
         ) from None
     if (
