@@ -218,90 +218,93 @@ def predict_file(
     summary = FileSummary(path=path, out=out_path, warnings=list(table.warnings))
     labels = model.labels
     chunks = table.chunks()
-    first = next(chunks, None)
-    if first is None or first.empty:
-        raise InputError("has a header but no rows", path=path)
-    cols = resolve_columns(table, first, text_col, score_col, id_col)
-    summary.columns = cols
-    date_col = require_column(table, date_col, "--date-col") if date_col else None
-    by = tuple(require_column(table, c, "--by") for c in by)
-    # the columns the user named (a score column found by its header is not carried)
-    carry = table.columns if keep else [c for c in (date_col, *by, cols.score if score_col else None) if c]
-    layout = None
-    if fmt == "xlsx":
-        layout = ExcelLayout(
-            model.codebook,
-            lang,
-            date_cols=(date_col,) if date_col else (),
-            text_cols=(cols.text, cols.id or "", "id" if long else ""),
+    try:
+        first = next(chunks, None)
+        if first is None or first.empty:
+            raise InputError("has a header but no rows", path=path)
+        cols = resolve_columns(table, first, text_col, score_col, id_col)
+        summary.columns = cols
+        date_col = require_column(table, date_col, "--date-col") if date_col else None
+        by = tuple(require_column(table, c, "--by") for c in by)
+        # the columns the user named (a score column found by its header is not carried)
+        carry = table.columns if keep else [c for c in (date_col, *by, cols.score if score_col else None) if c]
+        layout = None
+        if fmt == "xlsx":
+            layout = ExcelLayout(
+                model.codebook,
+                lang,
+                date_cols=(date_col,) if date_col else (),
+                text_cols=(cols.text, cols.id or "", "id" if long else ""),
+            )
+        if sink is not None:
+            sink.begin_file(
+                path, table.columns, cols, date_col=date_col, carry=[c for c in carry if c not in (cols.text, cols.id)]
+            )
+        if jobs > 1 and not _large(path):
+            jobs = 1
+        tagger = ChunkTagger(model, model_path, jobs, trust)
+
+        def frames() -> Iterator[pd.DataFrame]:
+            yield first
+            yield from chunks
+
+        frame_queue: list[tuple[pd.DataFrame, list[str]]] = []
+
+        def texts_of() -> Iterator[list[str]]:
+            for frame in frames():
+                texts = clean_texts(frame[cols.text].tolist())
+                frame_queue.append((frame, texts))
+                yield texts
+
+        names = model.codebook.display_names(lang)
+        writing = (
+            TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv, batch=batch, layout=layout)
+            if write_file
+            else _NoFile()
         )
-    if sink is not None:
-        sink.begin_file(
-            path, table.columns, cols, date_col=date_col, carry=[c for c in carry if c not in (cols.text, cols.id)]
-        )
-    if jobs > 1 and not _large(path):
-        jobs = 1
-    tagger = ChunkTagger(model, model_path, jobs, trust)
-
-    def frames() -> Iterator[pd.DataFrame]:
-        yield first
-        yield from chunks
-
-    frame_queue: list[tuple[pd.DataFrame, list[str]]] = []
-
-    def texts_of() -> Iterator[list[str]]:
-        for frame in frames():
-            texts = clean_texts(frame[cols.text].tolist())
-            frame_queue.append((frame, texts))
-            yield texts
-
-    names = model.codebook.display_names(lang)
-    writing = (
-        TableWriter(out_path, fmt, protect=(path, *protect), nordic_csv=nordic_csv, batch=batch, layout=layout)
-        if write_file
-        else _NoFile()
-    )
-    with writing as writer:
-        for languages, proba, polarity_proba in tagger.tag(texts_of()):
-            frame, texts = frame_queue.pop(0)
-            decided, notes, polarity = model.decide(texts, proba, polarity_proba)
-            # Empty as the model sees it (a comment that says "None" is a comment).
-            empty = np.array([note == predictions.NOTE_EMPTY for note in notes], dtype=bool)
-            scores = parse_scores(frame[cols.score]) if cols.score else None
-            _count(summary, frame, scores, languages, decided, empty, labels, cols, polarity)
-            if redact and (not long or sink is not None or cols.text in carry):
-                frame = frame.copy()
-                frame[cols.text] = mask_many(frame[cols.text].tolist())
-            if long:
-                writer.write(
-                    predictions.long(
-                        frame,
-                        languages,
-                        proba,
-                        decided,
-                        labels,
-                        names,
-                        id_col=cols.id,
-                        scores=scores,
-                        model_id=model.model_id,
-                        carry=carry,
-                        polarity=polarity,
+        with writing as writer:
+            for languages, proba, polarity_proba in tagger.tag(texts_of()):
+                frame, texts = frame_queue.pop(0)
+                decided, notes, polarity = model.decide(texts, proba, polarity_proba)
+                # Empty as the model sees it (a comment that says "None" is a comment).
+                empty = np.array([note == predictions.NOTE_EMPTY for note in notes], dtype=bool)
+                scores = parse_scores(frame[cols.score]) if cols.score else None
+                _count(summary, frame, scores, languages, decided, empty, labels, cols, polarity)
+                if redact and (not long or sink is not None or cols.text in carry):
+                    frame = frame.copy()
+                    frame[cols.text] = mask_many(frame[cols.text].tolist())
+                if long:
+                    writer.write(
+                        predictions.long(
+                            frame,
+                            languages,
+                            proba,
+                            decided,
+                            labels,
+                            names,
+                            id_col=cols.id,
+                            scores=scores,
+                            model_id=model.model_id,
+                            carry=carry,
+                            polarity=polarity,
+                        )
                     )
-                )
-            if sink is not None or not long:
-                wide = predictions.wide(
-                    frame, languages, proba, decided, notes, labels, model.model_id, scores, polarity=polarity
-                )
-                if sink is not None:
-                    sink.write(wide)
-                if not long:
-                    writer.write(wide if layout is None else layout.add_category_flags(wide, decided, labels))
-            if on_progress:
-                on_progress(len(frame))
-        if summary.rows and summary.empty_comments == summary.rows:
-            raise InputError("the comment column is empty in every row", path=path, column=cols.text)
-    summary.written = writer.rows
-    return summary
+                if sink is not None or not long:
+                    wide = predictions.wide(
+                        frame, languages, proba, decided, notes, labels, model.model_id, scores, polarity=polarity
+                    )
+                    if sink is not None:
+                        sink.write(wide)
+                    if not long:
+                        writer.write(wide if layout is None else layout.add_category_flags(wide, decided, labels))
+                if on_progress:
+                    on_progress(len(frame))
+            if summary.rows and summary.empty_comments == summary.rows:
+                raise InputError("the comment column is empty in every row", path=path, column=cols.text)
+        summary.written = writer.rows
+        return summary
+    finally:
+        chunks.close()  # the input file is closed now, after a failure too, not when garbage is collected
 
 
 class Sink(Protocol):

@@ -703,6 +703,25 @@ def test_bad_row_in_a_later_chunk_leaves_no_output(tmp_path, small_model_dir, ti
     assert snapshot(tmp_path) == {"svar.csv"}
 
 
+def _open_files() -> set[str]:
+    return {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="lists open files through /proc")
+@pytest.mark.parametrize("bad_row", [6, None], ids=["a bad row in a later chunk", "no comment column"])
+def test_a_failed_run_leaves_its_input_file_closed(bad_row, tmp_path, small_model):
+    # A program (or a server) that calls predict_file goes on after the error: the input
+    # must not stay open (on Windows it could then not be moved or deleted).
+    from classifier.errors import InputError
+
+    path = _long_survey(tmp_path, rows=7, bad_row=bad_row)
+    with pytest.raises(InputError) as failure:  # kept, as a caller that reports it later keeps it
+        classifier.tagging.predict_file(
+            small_model, path, chunk_rows=2, text_col="Kommentar" if bad_row else "Svar", write_file=False
+        )
+    assert str(path.resolve()) not in _open_files(), failure.value
+
+
 def test_chunked_run_writes_every_row_once(tmp_path, small_model_dir, tiny_chunks):
     path = _long_survey(tmp_path, rows=7)
     result = predict(path, small_model_dir)

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ class Table:
     _width: int = 0  # fields of the widest row seen when sniffing (CSV)
     _skip_lines: int = 0  # a "sep=;" line above the header (CSV)
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
+    def chunks(self) -> Generator[pd.DataFrame, None, None]:
         if self.format == "csv":
             raw = self._csv_chunks()
         elif self.format == "jsonl":
@@ -79,15 +79,18 @@ class Table:
         else:
             raw = self._parquet_chunks()
         skip, start = self.header_rows, 0
-        for chunk in raw:
-            if skip:
-                n = min(skip, len(chunk))
-                chunk, skip = chunk.iloc[n:], skip - n
-                if chunk.empty:
-                    continue
-            chunk = self._clean(chunk, start)
-            start += len(chunk)
-            yield chunk
+        try:
+            for chunk in raw:
+                if skip:
+                    n = min(skip, len(chunk))
+                    chunk, skip = chunk.iloc[n:], skip - n
+                    if chunk.empty:
+                        continue
+                chunk = self._clean(chunk, start)
+                start += len(chunk)
+                yield chunk
+        finally:
+            raw.close()  # the file is closed when reading fails or stops early, not when garbage is collected
 
     def read(self) -> pd.DataFrame:
         """The whole table in memory (for training data and small files)."""
@@ -95,7 +98,7 @@ class Table:
         return pd.concat(parts) if parts else pd.DataFrame(columns=self.columns)
 
     # -- per format: DataFrames of all rows (header rows included), columns by position
-    def _csv_chunks(self) -> Iterator[pd.DataFrame]:
+    def _csv_chunks(self) -> Generator[pd.DataFrame, None, None]:
         # header=None and a name for every field of the widest row: pandas then never
         # takes the first column as the index when rows end with an extra delimiter.
         # A few spare names let later rows end with a few more (empty) fields than the
@@ -140,7 +143,7 @@ class Table:
             if not isinstance(data, Path):
                 data.close()
 
-    def _xlsx_chunks(self) -> Iterator[pd.DataFrame]:
+    def _xlsx_chunks(self) -> Generator[pd.DataFrame, None, None]:
         """The sheet's rows as read, in chunks, as text; trailing blank rows left out.
 
         A row is only as wide as the header: a cell beyond it must be blank. Rows with
@@ -180,7 +183,7 @@ class Table:
             workbook.close()
             fh.close()
 
-    def _parquet_chunks(self) -> Iterator[pd.DataFrame]:
+    def _parquet_chunks(self) -> Generator[pd.DataFrame, None, None]:
         import pyarrow.parquet as pq
 
         try:
@@ -190,7 +193,7 @@ class Table:
         except Exception as exc:
             raise InputError(f"is not a readable Parquet file ({type(exc).__name__})", path=self.path) from None
 
-    def _jsonl_chunks(self) -> Iterator[pd.DataFrame]:
+    def _jsonl_chunks(self) -> Generator[pd.DataFrame, None, None]:
         # One JSON object per line (what `classify predict --format jsonl` writes); the keys of
         # the first line are the columns. Values stay as written: no guessing of dates.
         start = 0
