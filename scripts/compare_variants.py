@@ -2,6 +2,7 @@
 
     python scripts/compare_variants.py [--variants word+char word+char-raw ...] [--data DIR] [--cv]
     python scripts/compare_variants.py --variants word+char --param classify__estimator__C=0.25
+    python scripts/compare_variants.py --sets confirm --variants word+char --fasttext
 
 `--param NAME=VALUE` (repeatable) changes one setting of the pipeline (scikit-learn's
 `set_params` names, the value read as a Python literal) in every variant compared: the
@@ -9,8 +10,10 @@ hyperparameter checks in the README (C, n-gram ranges, min_df, the threshold pri
 
 Each variant is trained on the training data (default: the shipped data) and scored on
 evaluation/test_nb.csv and evaluation/test_sv.csv, which were written by other writers
-and are never trained on. Prints micro and macro F1 per language family, the training
-time, and the in-process prediction speed on 20,000 synthetic comments.
+and are never trained on (with `--sets confirm`: evaluation/confirm_nb.csv and
+confirm_sv.csv, written later by four more writers and never used to choose anything).
+Prints micro and macro F1 per language family, the training time, and the in-process
+prediction speed on 20,000 synthetic comments.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from classifier.paths import shipped_data
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
 
 
-def test_sets(codebook) -> dict[str, object]:
+def test_sets(codebook, name: str = "test") -> dict[str, object]:
+    """evaluation/{name}_nb.csv and {name}_sv.csv: `test` (the development set) or `confirm`."""
     return {
-        family: load_labelled(EVALUATION / f"test_{family}.csv", codebook=codebook)
+        family: load_labelled(EVALUATION / f"{name}_{family}.csv", codebook=codebook)
         for family in ("nb", "sv")
-        if (EVALUATION / f"test_{family}.csv").exists()
+        if (EVALUATION / f"{name}_{family}.csv").exists()
     }
 
 
@@ -123,10 +127,16 @@ def main() -> None:
     ap.add_argument("--speed", action="store_true", help="also time prediction on 20,000 synthetic comments")
     ap.add_argument("--fasttext", action="store_true", help="also the fastText baseline (needs the bench extra)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a pipeline setting to change")
+    ap.add_argument(
+        "--sets",
+        choices=["test", "confirm"],
+        default="test",
+        help="score on the development test set (default) or the confirmation set, never used to choose",
+    )
     args = ap.parse_args()
     params = parse_params(args.param)
     data = load_labelled(args.data)
-    tests = test_sets(data.codebook)
+    tests = test_sets(data.codebook, args.sets)
     texts = [synthetic_comment(random.Random(i)) for i in range(20_000)] if args.speed else []
     print(
         f"train: {len(data)} comments from {data.source}; test: "
@@ -135,7 +145,8 @@ def main() -> None:
         + "".join(f"; {k}={v!r}" for k, v in params.items())
         + "\n"
     )
-    head = "| variant | test micro F1 no | test micro F1 sv | test macro F1 no | test macro F1 sv |"
+    on = args.sets
+    head = f"| variant | {on} micro F1 no | {on} micro F1 sv | {on} macro F1 no | {on} macro F1 sv |"
     rule = "|---|---:|---:|---:|---:|"
     if args.cv:
         head, rule = head + " CV micro F1 |", rule + "---:|"

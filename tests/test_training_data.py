@@ -235,6 +235,28 @@ def test_no_training_comment_is_also_in_the_held_apart_test_set(data):
 
 
 @pytest.mark.parametrize("family", ["nb", "sv"])
+def test_the_confirmation_set_is_labelled_by_the_codebook_and_copies_no_comment(data, codebook, family):
+    # evaluation/confirm_*.csv: four later writers, never trained on and never used to choose
+    confirm = pd.read_csv(EVALUATION / f"confirm_{family}.csv", dtype=str, keep_default_na=False)
+    assert len(confirm) >= 200 and confirm["id"].is_unique
+    assert set(confirm["lang"]) <= ({"nb", "nn"} if family == "nb" else {"sv"})
+    assert confirm["score"].astype(int).between(0, 10).all()
+    ids = set(codebook["id"])
+    mentions = [m.split(":") for cell in confirm["labels"] for m in cell.split(";") if m]
+    assert all(len(m) == 2 and m[0] in ids and m[1] in {"neg", "pos", "neu"} for m in mentions)
+    # A stock answer ("ok", "-", "nöjd") may also be in the training data, as in any survey;
+    # no other comment is a copy or near-copy of a training or development-test comment.
+    dev = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted(EVALUATION.glob("test_*.csv"))])
+    seen = data["text"].tolist() + dev["text"].tolist()
+    stock = (confirm["labels"] == "") & (confirm["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
+    written = confirm.loc[~stock, "text"].tolist()
+    assert not [t for t in written if check.normalise(t) in set(map(check.normalise, seen))]
+    texts, n = seen + written, len(seen)
+    near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
+    assert not near, near[:10]
+
+
+@pytest.mark.parametrize("family", ["nb", "sv"])
 def test_the_second_coder_labelled_exactly_the_test_comments_by_the_codebook(codebook, family):
     # scripts/coder_agreement.py compares the two codings row by row
     first = pd.read_csv(EVALUATION / f"test_{family}.csv", dtype=str, keep_default_na=False)
