@@ -64,8 +64,24 @@ def data(files) -> pd.DataFrame:
     df["family"] = df["lang"].map(FAMILY)
     df["mentions"] = df["labels"].map(lambda s: [x.strip() for x in s.split(";") if x.strip()])
     df["label_list"] = df["mentions"].map(lambda m: [x.split(":")[0] for x in m])
-    df["stock"] = (df["labels"] == "") & (df["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
+    df["stock"] = is_stock(df)
     return df
+
+
+def is_stock(df: pd.DataFrame) -> pd.Series:
+    """Stock answers ("ok", "-", "bra takk"): no label and at most three words."""
+    return (df["labels"] == "") & (df["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
+
+
+def read_evaluation(pattern: str) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted(EVALUATION.glob(pattern))])
+
+
+def codebook_mentions(labels: pd.Series, codebook: pd.DataFrame) -> bool:
+    """Every mention is `id:neg|pos|neu` with an id of the codebook."""
+    ids = set(codebook["id"])
+    mentions = [m.split(":") for cell in labels for m in cell.split(";") if m]
+    return all(len(m) == 2 and m[0] in ids and m[1] in {"neg", "pos", "neu"} for m in mentions)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +239,7 @@ def test_nps_per_language(data, family):
 
 
 def test_no_training_comment_is_also_in_the_held_apart_test_set(data):
-    test = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted(EVALUATION.glob("test_*.csv"))])
+    test = read_evaluation("test_*.csv")
     assert len(test) >= 600
     train_keys = set(data.loc[~data["stock"], "text"].map(check.normalise))
     same = [t for t in test["text"] if check.normalise(t) in train_keys]
@@ -241,15 +257,11 @@ def test_the_confirmation_set_is_labelled_by_the_codebook_and_copies_no_comment(
     assert len(confirm) >= 200 and confirm["id"].is_unique
     assert set(confirm["lang"]) <= ({"nb", "nn"} if family == "nb" else {"sv"})
     assert confirm["score"].astype(int).between(0, 10).all()
-    ids = set(codebook["id"])
-    mentions = [m.split(":") for cell in confirm["labels"] for m in cell.split(";") if m]
-    assert all(len(m) == 2 and m[0] in ids and m[1] in {"neg", "pos", "neu"} for m in mentions)
+    assert codebook_mentions(confirm["labels"], codebook)
     # A stock answer ("ok", "-", "nöjd") may also be in the training data, as in any survey;
     # no other comment is a copy or near-copy of a training or development-test comment.
-    dev = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted(EVALUATION.glob("test_*.csv"))])
-    seen = data["text"].tolist() + dev["text"].tolist()
-    stock = (confirm["labels"] == "") & (confirm["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
-    written = confirm.loc[~stock, "text"].tolist()
+    seen = data["text"].tolist() + read_evaluation("test_*.csv")["text"].tolist()
+    written = confirm.loc[~is_stock(confirm), "text"].tolist()
     assert not [t for t in written if check.normalise(t) in set(map(check.normalise, seen))]
     texts, n = seen + written, len(seen)
     near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
@@ -262,6 +274,4 @@ def test_the_second_coder_labelled_exactly_the_test_comments_by_the_codebook(cod
     first = pd.read_csv(EVALUATION / f"test_{family}.csv", dtype=str, keep_default_na=False)
     second = pd.read_csv(EVALUATION / f"second_coder_{family}.csv", dtype=str, keep_default_na=False)
     assert second[["id", "text"]].equals(first[["id", "text"]])
-    ids = set(codebook["id"])
-    mentions = [m.split(":") for cell in second["labels"] for m in cell.split(";") if m]
-    assert all(len(m) == 2 and m[0] in ids and m[1] in {"neg", "pos", "neu"} for m in mentions)
+    assert codebook_mentions(second["labels"], codebook)

@@ -389,8 +389,8 @@ def load_model(model: str | Path | None = None, *, trust: bool = False) -> Model
 
 def _what_failed(exc: Exception) -> str:
     """`KeyError: 'schema.json'`: the exception and the first line of its message, kept short."""
-    detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:120]}" if lines else type(exc).__name__
 
 
 def _read_model_file(model_path: Path, folder: Path) -> dict:
