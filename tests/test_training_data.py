@@ -244,9 +244,8 @@ def test_no_training_comment_is_also_in_the_held_apart_test_set(data):
     train_keys = set(data.loc[~data["stock"], "text"].map(check.normalise))
     same = [t for t in test["text"] if check.normalise(t) in train_keys]
     assert not same, same[:10]
-    texts = data["text"].tolist() + test["text"].tolist()
-    n = len(data)
-    near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
+    train, tested = data["text"].tolist(), test["text"].tolist()
+    near = [(train[i], tested[j]) for i, j, _ in check.near_copies(tested, train, NEAR_DUP)]
     assert not near, near[:10]
 
 
@@ -262,9 +261,9 @@ def test_the_confirmation_set_is_labelled_by_the_codebook_and_copies_no_comment(
     # no other comment is a copy or near-copy of a training or development-test comment.
     seen = data["text"].tolist() + read_evaluation("test_*.csv")["text"].tolist()
     written = confirm.loc[~is_stock(confirm), "text"].tolist()
-    assert not [t for t in written if check.normalise(t) in set(map(check.normalise, seen))]
-    texts, n = seen + written, len(seen)
-    near = [(texts[i], texts[j]) for i, j, _ in check.near_duplicates(texts, NEAR_DUP) if i < n <= j]
+    seen_keys = set(map(check.normalise, seen))
+    assert not [t for t in written if check.normalise(t) in seen_keys]
+    near = [(seen[i], written[j]) for i, j, _ in check.near_copies(written, seen, NEAR_DUP)]
     assert not near, near[:10]
 
 
