@@ -79,10 +79,8 @@ def _shingles(texts: list[str]):
 def _similar(a, b, threshold: float) -> list[tuple[int, int, float]]:
     """(row of a, row of b, Jaccard similarity) of the pairs above threshold."""
     size_a, size_b = np.asarray(a.sum(axis=1)).ravel(), np.asarray(b.sum(axis=1)).ravel()
-    shared = (a @ b.T).tocoo()
-    pairs = []
-    for i, j, v in zip(shared.row, shared.col, shared.data):
-        union = size_a[i] + size_b[j] - v
-        if union and v / union > threshold:
-            pairs.append((int(i), int(j), float(v / union)))
-    return pairs
+    shared = (a @ b.T).tocoo()  # tens of millions of pairs share a shingle: judged in NumPy, not a loop
+    union = size_a[shared.row] + size_b[shared.col] - shared.data
+    similarity = np.divide(shared.data, union, out=np.zeros(len(union)), where=union > 0)
+    above = np.flatnonzero(similarity > threshold)
+    return [(int(shared.row[k]), int(shared.col[k]), float(similarity[k])) for k in above]
