@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from check_training_data import NEAR_DUP, STOCK_REPEATS, is_stock
+from check_training_data import NEAR_DUP, STOCK_REPEATS
 
 from classifier.model.dataset import data_files
-from classifier.model.duplicates import near_duplicates, normalise
+from classifier.model.duplicates import is_stock, near_duplicates, normalise
 from classifier.paths import shipped_data
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"

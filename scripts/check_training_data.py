@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from classifier.model.duplicates import exact_duplicates, near_duplicates, normalise
+from classifier.model.duplicates import exact_duplicates, is_stock, near_duplicates, normalise
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "classifier" / "training_data"
 CODEBOOK_FILE = "codebook.csv"
@@ -123,11 +123,6 @@ def load(paths: list[Path]) -> pd.DataFrame:
 def split_labels(cell: str) -> list[str]:
     """Category ids of a labels cell (`wait_time:neg;agent_attitude:pos`), without polarities."""
     return [x.strip().split(":")[0] for x in cell.split(";") if x.strip()]
-
-
-def is_stock(text: str, labels: str) -> bool:
-    """A stock answer ("ok", "-", "bra takk"): no label and at most three words."""
-    return labels.strip() == "" and len(normalise(text).split()) <= 3
 
 
 # ---------------------------------------------------------------- checks and numbers

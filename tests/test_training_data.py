@@ -64,13 +64,12 @@ def data(files) -> pd.DataFrame:
     df["family"] = df["lang"].map(FAMILY)
     df["mentions"] = df["labels"].map(lambda s: [x.strip() for x in s.split(";") if x.strip()])
     df["label_list"] = df["mentions"].map(lambda m: [x.split(":")[0] for x in m])
-    df["stock"] = is_stock(df)
+    df["stock"] = stock_answers(df)
     return df
 
 
-def is_stock(df: pd.DataFrame) -> pd.Series:
-    """Stock answers ("ok", "-", "bra takk"): no label and at most three words."""
-    return (df["labels"] == "") & (df["text"].map(lambda t: len(check.normalise(t).split())) <= 3)
+def stock_answers(df: pd.DataFrame) -> pd.Series:
+    return pd.Series([check.is_stock(t, lab) for t, lab in zip(df["text"], df["labels"])], index=df.index)
 
 
 def read_evaluation(pattern: str) -> pd.DataFrame:
@@ -260,7 +259,7 @@ def test_the_confirmation_set_is_labelled_by_the_codebook_and_copies_no_comment(
     # A stock answer ("ok", "-", "nöjd") may also be in the training data, as in any survey;
     # no other comment is a copy or near-copy of a training or development-test comment.
     seen = data["text"].tolist() + read_evaluation("test_*.csv")["text"].tolist()
-    written = confirm.loc[~is_stock(confirm), "text"].tolist()
+    written = confirm.loc[~stock_answers(confirm), "text"].tolist()
     seen_keys = set(map(check.normalise, seen))
     assert not [t for t in written if check.normalise(t) in seen_keys]
     near = [(seen[i], written[j]) for i, j, _ in check.near_copies(written, seen, NEAR_DUP)]

@@ -32,6 +32,15 @@ def normalise(text: str) -> str:
     return t[start:end]
 
 
+def is_stock(text: str, labels: str) -> bool:
+    """A stock answer ("ok", "-", "bra takk"): no label and at most three words.
+
+    Real surveys repeat these, so the data checks allow a few repeats of each and a
+    held-apart set may share them with the training data.
+    """
+    return labels.strip() == "" and len(normalise(text).split()) <= 3
+
+
 def exact_duplicates(texts: list[str]) -> list[tuple[int, int]]:
     """(first, later) index pairs of comments that are equal after `normalise`."""
     first: dict[str, int] = {}
