@@ -184,7 +184,10 @@ def test_the_same_data_and_seed_give_the_same_model_file_in_two_processes(tmp_pa
     assert manifests[0] == manifests[1] and manifests[0]["sha256"] == hashlib.sha256(a).hexdigest()
 
 
-def test_every_type_in_the_pipelines_is_trusted_by_load_model(small_model):
+def test_every_type_in_the_pipelines_is_trusted_by_load_model(small_model, monkeypatch):
+    # As in `classify`, which imports skops without its default trust in every scikit-learn estimator.
+    monkeypatch.setattr(skops.io._general, "SKLEARN_ESTIMATOR_TYPE_NAMES", [])
+
     def untrusted(data: bytes) -> list[str]:
         return sorted(set(skops.io.get_untrusted_types(data=data)) - set(trusted_type_names()))
 
@@ -260,6 +263,25 @@ def test_a_planted_model_file_never_runs_code(planted, tmp_path, small_model_dir
     tagged = invoke("drivers", predictions, "--model", folder, "--correct", "--min-n", 1, "--n-boot", 0)
     assert tagged.exit_code == 0, tagged.output
     assert not marker.exists() and not (tmp_path / "p.csv").exists()
+
+
+def test_a_model_file_naming_a_scikit_learn_class_the_pipelines_do_not_use_is_refused(
+    tmp_path, small_model_dir, scored_survey
+):
+    from sklearn.tree import DecisionTreeClassifier
+
+    folder = tmp_path / "other-estimator"
+    shutil.copytree(small_model_dir, folder)
+    plant(folder, MODEL_FILE, skops.io.dumps({"pipeline": DecisionTreeClassifier()}))
+    # A fresh process, as a user runs it: this test process has imported skops.io its own way.
+    run = subprocess.run(
+        [sys.executable, "-m", "classifier.cli", "predict", str(scored_survey), "--model", str(folder)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    error = " ".join(run.stderr.split())
+    assert "names types this tool does not trust" in error and "DecisionTreeClassifier" in error
+    assert "Traceback" not in run.stderr
 
 
 def test_a_damaged_model_file_is_named_with_what_is_wrong_with_it(tmp_path, small_model_dir, scored_survey):

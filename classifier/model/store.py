@@ -7,9 +7,9 @@ there or a folder path.
 
 `model.skops` is a skops archive: JSON describing the objects, and NumPy/SciPy arrays
 read with `allow_pickle=False`. Loading it never runs code from the file: it refuses a
-file that names any type outside skops' own trusted list (scikit-learn estimators,
-NumPy, SciPy, built-in containers) and TRUSTED_TYPES below, before importing or
-building anything. A model saved by an older version (`model.joblib`, a pickle, which
+file that names any type outside TRUSTED_TYPES below (the scikit-learn classes and our
+own that the pipelines are made of) and skops' own list of NumPy, SciPy and built-in
+types, before importing or building anything. A model saved by an older version (`model.joblib`, a pickle, which
 runs code when loaded) is never opened: the user is told to retrain.
 
 The same model gives the same bytes in every process (`model_bytes`), so its SHA-256
@@ -26,6 +26,7 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -33,7 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sklearn.pipeline import Pipeline
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.svm import LinearSVC
 
 from .. import paths
 from ..errors import InputError
@@ -57,11 +63,18 @@ FORMAT_VERSION = 2
 # The fitted state of these libraries' objects may differ between minor versions.
 CHECKED_LIBRARIES = ("scikit-learn", "spacy", "numpy")
 
-# The types a model file may name besides those skops trusts by itself (scikit-learn's
-# estimators, NumPy, SciPy, built-in containers). A file naming any other type is refused
-# before anything is imported or built. Add your own estimator here when the pipeline
-# gets a new class (tests/test_models.py fails, naming it, until you do).
+# The types a model file may name besides those skops trusts by itself (NumPy, SciPy,
+# built-in containers). A file naming any other type is refused before anything is
+# imported or built. Add a class here when a pipeline gets a new one (tests/test_models.py
+# fails, naming it, until you do).
 TRUSTED_TYPES: tuple[type, ...] = (
+    Pipeline,
+    FeatureUnion,
+    TfidfTransformer,
+    OneVsRestClassifier,
+    LabelBinarizer,
+    LogisticRegression,
+    LinearSVC,
     Preprocessor,
     SavedTfidf,
     WordNgramTfidf,
@@ -73,6 +86,29 @@ TRUSTED_TYPES: tuple[type, ...] = (
 )
 _NAME = re.compile(r"^[\w][\w.+-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _skops_io():
+    """skops.io, imported without its list of every scikit-learn estimator.
+
+    skops builds that list when imported, with `sklearn.utils.all_estimators()`, which
+    imports every scikit-learn module and pytest: 0.3 s of each `classify predict`. The
+    list is only skops' default trust, which TRUSTED_TYPES replaces (7 classes, not 250),
+    so it is left empty. Had other code in the process imported skops.io first, its list
+    is trusted as well.
+    """
+    if "skops.io" not in sys.modules:
+        import sklearn.utils
+
+        every_estimator = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *args, **kwargs: []
+        try:
+            import skops.io
+        finally:
+            sklearn.utils.all_estimators = every_estimator
+    import skops.io
+
+    return skops.io
 
 
 def trusted_type_names() -> list[str]:
@@ -227,8 +263,7 @@ def model_bytes(model: Model) -> bytes:
     appear (objects shared in the model stay shared), array files are named by that
     order, and every entry gets the same date.
     """
-    import skops.io
-
+    skops_io = _skops_io()
     payload = {
         "format_version": FORMAT_VERSION,
         "pipeline": model.pipeline,
@@ -237,7 +272,7 @@ def model_bytes(model: Model) -> bytes:
         "seed": model.seed,
         "polarity": model.polarity,  # None for a model trained on bare ids
     }
-    raw = zipfile.ZipFile(io.BytesIO(skops.io.dumps(payload)))
+    raw = zipfile.ZipFile(io.BytesIO(skops_io.dumps(payload)))
     ids: dict[int, int] = {}
     files: dict[str, str] = {}
 
@@ -395,11 +430,11 @@ def _what_failed(exc: Exception) -> str:
 
 def _read_model_file(model_path: Path, folder: Path) -> dict:
     """The payload of model.skops, built only from trusted types (never by running code from the file)."""
-    import skops.io
+    skops_io = _skops_io()
     from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        payload = skops.io.load(model_path, trusted=trusted_type_names())
+        payload = skops_io.load(model_path, trusted=trusted_type_names())
     except UntrustedTypesFoundException as exc:
         raise InputError(
             f"names types this tool does not trust, so it was not loaded ({str(exc).splitlines()[0]}); "

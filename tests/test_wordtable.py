@@ -1,0 +1,64 @@
+"""WordTable: each distinct word's row computed once; a batch's count matrix times the rows is its per-comment sum."""
+
+import numpy as np
+import pytest
+
+from classifier.text.wordtable import WordTable
+
+
+def letters(words: list[str]) -> np.ndarray:
+    """A word's row: its length and its number of vowels."""
+    return np.array([[len(w), sum(c in "aeiouyæøå" for c in w)] for w in words], dtype=float)
+
+
+def test_counts_times_rows_is_each_comments_sum_over_its_words():
+    table = WordTable(letters, max_words=100)
+    docs = [["ventet", "lenge", "ventet"], [], ["svar"]]
+    counts, rows = table.count(docs)
+    expected = np.array([letters(d).sum(axis=0) if d else [0, 0] for d in docs])
+    np.testing.assert_array_equal((counts @ rows), expected)
+    assert counts.shape == (3, 3) and counts[0].sum() == 3  # "ventet" twice, counted twice
+
+
+def test_a_word_is_computed_once_across_batches():
+    seen = []
+
+    def rows_of(words):
+        seen.extend(words)
+        return letters(words)
+
+    table = WordTable(rows_of, max_words=100)
+    table.count([["hei", "du"]])
+    counts, rows = table.count([["du", "hei", "igjen"], ["hei"]])
+    assert seen == ["hei", "du", "igjen"]
+    expected = [letters(["du", "hei", "igjen"]).sum(axis=0), letters(["hei"])[0]]
+    np.testing.assert_array_equal(counts @ rows, expected)
+
+
+def test_a_batch_without_words_has_no_rows_yet():
+    counts, rows = WordTable(letters, max_words=100).count([[], []])
+    assert counts.shape == (2, 0) and rows is None
+
+
+def test_a_failed_computation_leaves_the_table_as_it_was():
+    calls = {"n": 0}
+
+    def flaky(words):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise MemoryError("out of memory")
+        return letters(words)
+
+    table = WordTable(flaky, max_words=100)
+    table.count([["hei"]])
+    with pytest.raises(MemoryError):
+        table.count([["hei", "igjen"]])
+    counts, rows = table.count([["igjen", "hei"]])  # "igjen" is computed now, not taken as known
+    np.testing.assert_array_equal(counts @ rows, letters(["igjen", "hei"]).sum(axis=0, keepdims=True))
+
+
+def test_the_table_is_cleared_once_it_holds_more_than_max_words():
+    table = WordTable(letters, max_words=2)
+    table.count([["en", "to", "tre"]])
+    counts, rows = table.count([["fire"]])
+    assert list(table.index) == ["fire"] and rows.shape == (1, 2)
