@@ -110,12 +110,20 @@ def _word_scores(words: list[str]) -> np.ndarray:
 _WORDS = WordTable(_word_scores, max_words=50_000)
 
 
+def _words(text: str) -> list[str]:
+    """The words lingua judges: letters only, lower-cased, each cut at MAX_WORD_CHARS."""
+    words = _WORD.findall(text[:MAX_CHARS].lower())
+    if words and max(map(len, words)) > MAX_WORD_CHARS:  # rare: cut only then, not word by word always
+        words = [w[:MAX_WORD_CHARS] for w in words]
+    return words
+
+
 def detect(texts) -> list[str]:
     """Language codes for `texts` (empty, non-text or too short → "unknown")."""
     texts = ["" if not isinstance(t, str) else t for t in texts]
     if not texts:
         return []
-    counts, rows = _WORDS.count([w[:MAX_WORD_CHARS] for w in _WORD.findall(text[:MAX_CHARS].lower())] for text in texts)
+    counts, rows = _WORDS.count(list(map(_words, texts)))
     if rows is None:  # not a word in any comment
         return [UNKNOWN] * len(texts)
     scores = counts @ rows
