@@ -9,8 +9,9 @@ there or a folder path.
 read with `allow_pickle=False`. Loading it never runs code from the file: it refuses a
 file that names any type outside TRUSTED_TYPES below (the scikit-learn classes and our
 own that the pipelines are made of) and skops' own list of NumPy, SciPy and built-in
-types, before importing or building anything. A model saved by an older version (`model.joblib`, a pickle, which
-runs code when loaded) is never opened: the user is told to retrain.
+types, before importing or building anything. A model saved by an older version
+(`model.joblib`, a pickle, which runs code when loaded) is never opened: the user is
+told to retrain.
 
 The same model gives the same bytes in every process (`model_bytes`), so its SHA-256
 identifies it. The default model is trained from the shipped data the first time it is
