@@ -20,7 +20,9 @@ same file as subprocesses with the same number of worker processes, one after th
 other in a rotating order. The table gives the median comments per second and the
 median of each round's ratio (ours / peer), so load from other jobs on the machine
 moves both sides of a ratio alike. Peak memory is the proportional set size of the
-whole process tree (the command and its workers), sampled every 50 ms from /proc.
+whole process tree (the command and its workers), sampled every 50 ms from /proc in one
+more run of each program after the timed rounds: sampling slows the sampled program
+(it made fastText 10-20% slower here, and us 5-10%), so timed runs are not sampled.
 """
 
 from __future__ import annotations
@@ -181,8 +183,8 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak memory (PSS of the process tree) in MB, and stderr of a command."""
+def run_measured(cmd: list[str], memory: bool = True) -> tuple[float, float, str]:
+    """Wall seconds, peak memory (PSS of the process tree) in MB (0 unless `memory`), and stderr of a command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -195,10 +197,12 @@ def run_measured(cmd: list[str]) -> tuple[float, float, str]:
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, stderr = proc.communicate()
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
@@ -252,20 +256,19 @@ def main() -> None:
             size = survey.stat().st_size / 1e6
             print(f"\n{data}: {rows:,} comments ({distinct / rows:.0%} distinct, {size:.0f} MB), {args.jobs} workers")
             seconds: dict[str, list[float]] = {name: [] for name in commands}
-            peaks: dict[str, list[float]] = {name: [] for name in commands}
             names = list(commands)
             for r in range(args.rounds):
                 for name in names[r % len(names) :] + names[: r % len(names)]:  # a rotating order
-                    s, peak, _ = run_measured(commands[name](survey, tmp / "out.csv"))
+                    s, _, _ = run_measured(commands[name](survey, tmp / "out.csv"), memory=False)
                     seconds[name].append(s)
-                    peaks[name].append(peak)
+            peaks = {name: run_measured(commands[name](survey, tmp / "out.csv"))[1] for name in names}
             ours = seconds["classify predict"]
             print("| program | comments/s (median) | classify predict / it (median of rounds) | peak memory MB |")
             print("|---|---:|---:|---:|")
             for name in names:
                 ratio = statistics.median(p / o for o, p in zip(ours, seconds[name]))
                 rate = rows / statistics.median(seconds[name])
-                print(f"| {name} | {rate:,.0f} | {ratio:.2f}x | {max(peaks[name]):,.0f} |")
+                print(f"| {name} | {rate:,.0f} | {ratio:.2f}x | {peaks[name]:,.0f} |")
         print(f"({os.cpu_count()} cores; seconds per round: " + "; ".join(
             f"{name} {' '.join(f'{s:.1f}' for s in v)}" for name, v in seconds.items()) + ")")  # fmt: skip
 

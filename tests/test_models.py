@@ -284,6 +284,23 @@ def test_a_model_file_naming_a_scikit_learn_class_the_pipelines_do_not_use_is_re
     assert "Traceback" not in run.stderr
 
 
+def test_loading_models_on_several_threads_leaves_scikit_learn_as_it_was(small_model_dir):
+    # In a fresh process, where skops.io is first imported by `load_model` (with its scan of
+    # every estimator switched off for the moment): afterwards scikit-learn lists them all again.
+    script = f"""
+import threading
+from classifier.model.store import load_model
+threads = [threading.Thread(target=load_model, args=({str(small_model_dir)!r},)) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+import sklearn.utils
+print(len(sklearn.utils.all_estimators()))
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) > 100 and "Exception" not in run.stderr
+
+
 def test_a_damaged_model_file_is_named_with_what_is_wrong_with_it(tmp_path, small_model_dir, scored_survey):
     folder = tmp_path / "damaged"
     shutil.copytree(small_model_dir, folder)

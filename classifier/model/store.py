@@ -29,6 +29,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +90,9 @@ _NAME = re.compile(r"^[\w][\w.+-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+_SKOPS_IMPORT = threading.Lock()
+
+
 def _skops_io():
     """skops.io, imported without its list of every scikit-learn estimator.
 
@@ -98,15 +102,16 @@ def _skops_io():
     so it is left empty. Had other code in the process imported skops.io first, its list
     is trusted as well.
     """
-    if "skops.io" not in sys.modules:
-        import sklearn.utils
+    with _SKOPS_IMPORT:  # two threads must not save each other's stand-in as the original
+        if "skops.io" not in sys.modules:
+            import sklearn.utils
 
-        every_estimator = sklearn.utils.all_estimators
-        sklearn.utils.all_estimators = lambda *args, **kwargs: []
-        try:
-            import skops.io
-        finally:
-            sklearn.utils.all_estimators = every_estimator
+            every_estimator = sklearn.utils.all_estimators
+            sklearn.utils.all_estimators = lambda *args, **kwargs: []
+            try:
+                import skops.io
+            finally:
+                sklearn.utils.all_estimators = every_estimator
     import skops.io
 
     return skops.io
