@@ -1,6 +1,6 @@
 """`python -m classifier` runs the `classify` command."""
 
 if __name__ == "__main__":
-    from classifier.cli import app
+    from classifier.cli import run
 
-    app(prog_name="classify")
+    run(prog_name="classify")

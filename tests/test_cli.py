@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -77,6 +79,25 @@ def test_version_and_help_with_examples():
     for verb in ("train", "predict", "evaluate", "drivers"):
         out = run(verb, "--help").output
         assert "Examples" in out and f"classify {verb}" in out
+
+
+def test_the_classify_command_ends_with_the_apps_exit_code_and_every_output_written(survey, small_model_dir):
+    # As a user runs it, in its own process: it skips Python's slow teardown, so this checks
+    # that nothing is lost to that (the summary on a pipe, the file) and the exit codes hold.
+    def classify(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "classifier", *map(str, args)],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    done = classify("predict", survey, "--model", small_model_dir, "--out", survey.with_name("out.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "Wrote" in done.stdout and done.stdout.rstrip().endswith("┘")  # the whole summary table
+    assert len(pd.read_csv(survey.with_name("out.csv"))) == len(SURVEY)
+    bad = classify("predict", survey.with_name("missing.csv"))
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error:") and len(bad.stderr.splitlines()) == 1
+    version = classify("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"classify {__version__}"
 
 
 def test_predict_writes_predictions_beside_the_input(survey, small_model_dir):
