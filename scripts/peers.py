@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CHUNK_ROWS = 20_000  # as `classify predict`
+# Twice `classify predict`'s 10,000 rows: fewer round trips to the workers, if anything in the peers' favour.
+CHUNK_ROWS = 20_000
 _PEER = None  # the model a worker process holds
 
 
