@@ -5,8 +5,9 @@
 Each `FILE:NAME` is written to `classifier/training_data/NAME.csv` without the rows that
 would break the rules `scripts/check_training_data.py` checks:
 
-- a row equal or nearly equal (character 5-gram Jaccard > 0.6) to a held-apart test
-  comment (`evaluation/`) is dropped, stock answers included: no test comment is trained on;
+- a row equal or nearly equal (character 5-gram Jaccard > 0.6) to a held-apart comment
+  (`evaluation/test_*.csv` and `confirm_*.csv`) is dropped, stock answers included: no
+  held-apart comment is trained on;
 - a row equal or nearly equal to a training comment (the shipped files, or an earlier row
   of the new files) is dropped, unless both are stock answers ("ok", "-", "takk");
 - a stock answer beyond three occurrences in the whole training data is dropped.
@@ -47,7 +48,7 @@ def dropped_rows(test: list[str], training: pd.DataFrame, new: pd.DataFrame) -> 
     drop: dict[int, str] = {}
 
     def origin(i: int) -> str:
-        return "a test comment" if i < n_test else "a training comment"
+        return "a held-apart comment" if i < n_test else "a training comment"
 
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
@@ -78,7 +79,8 @@ def main() -> None:
     pairs = [(Path(f.rpartition(":")[0]), f.rpartition(":")[2]) for f in args.files]
     names = {f"{name}.csv" for _, name in pairs}
     training = pd.concat([read(f) for f in data_files(target) if f.name not in names], ignore_index=True)
-    test = [t for f in sorted(EVALUATION.glob("test_*.csv")) for t in read(f)["text"]]
+    held_apart = sorted(EVALUATION.glob("test_*.csv")) + sorted(EVALUATION.glob("confirm_*.csv"))
+    test = [t for f in held_apart for t in read(f)["text"]]
     frames = [read(path) for path, _ in pairs]
     new = pd.concat(frames, ignore_index=True)
     drop = dropped_rows(test, training, new)
