@@ -86,7 +86,9 @@ def test_the_planted_theme_is_found_and_mostly_planted(wave_run):
     members = assigned[assigned["theme"] == theme.name]
     planted = members["Respons-ID"].str.startswith("P-")
     assert planted.mean() >= 0.8, members  # the theme is the wave ...
-    assert planted.sum() >= 0.6 * 40  # ... and holds most of it
+    # ... and holds most of it: the rest the model codes itself, some rightly (a long wait,
+    # an agent who could not help), so those stay out of a theme of uncovered comments
+    assert planted.sum() > 0.5 * 40
     assert int(theme["size"]) == len(members)
 
 

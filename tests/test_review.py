@@ -382,11 +382,11 @@ def _browser():
 
 
 def test_the_page_codes_comments_with_the_keyboard_and_resumes(served, tmp_path):
+    page = _browser()  # first: it skips the test when selenium, chromium or chromedriver is missing
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     server, session = served
-    page = _browser()
     wait = WebDriverWait(page, 30)
     try:
         page.get(server.url)
