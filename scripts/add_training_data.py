@@ -37,37 +37,37 @@ def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def dropped_rows(test: list[str], training: pd.DataFrame, new: pd.DataFrame) -> dict[int, str]:
+def dropped_rows(held_apart: list[str], training: pd.DataFrame, new: pd.DataFrame) -> dict[int, str]:
     """Row positions of `new` to drop, with the reason."""
-    texts = test + training["text"].tolist() + new["text"].tolist()
-    n_test, n_old = len(test), len(training)
-    stock = [False] * n_test + [
-        is_stock(t, lab) for t, lab in zip(texts[n_test:], [*training["labels"], *new["labels"]])
+    texts = held_apart + training["text"].tolist() + new["text"].tolist()
+    n_held, n_old = len(held_apart), len(training)
+    stock = [False] * n_held + [
+        is_stock(t, lab) for t, lab in zip(texts[n_held:], [*training["labels"], *new["labels"]])
     ]
     keys = [normalise(t) for t in texts]
     drop: dict[int, str] = {}
 
     def origin(i: int) -> str:
-        return "a held-apart comment" if i < n_test else "a training comment"
+        return "a held-apart comment" if i < n_held else "a training comment"
 
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
         j = first.setdefault(key, i)
-        if j != i and i >= n_test + n_old and (j < n_test or not (stock[i] and stock[j])):
+        if j != i and i >= n_held + n_old and (j < n_held or not (stock[i] and stock[j])):
             drop[i] = f"equal to {origin(j)} {texts[j]!r}"
     for i, j, similarity in sorted(near_duplicates(texts, NEAR_DUP), key=lambda p: (max(p[:2]), min(p[:2]))):
         i, j = min(i, j), max(i, j)
-        if j < n_test + n_old or i in drop or j in drop:
+        if j < n_held + n_old or i in drop or j in drop:
             continue
-        if i < n_test or not (stock[i] and stock[j]):
+        if i < n_held or not (stock[i] and stock[j]):
             drop[j] = f"near-duplicate ({similarity:.2f}) of {origin(i)} {texts[i]!r}"
     seen: dict[str, int] = {}
-    for i in range(n_test, len(texts)):
+    for i in range(n_held, len(texts)):
         if stock[i] and i not in drop:
             seen[keys[i]] = seen.get(keys[i], 0) + 1
-            if seen[keys[i]] > STOCK_REPEATS and i >= n_test + n_old:
+            if seen[keys[i]] > STOCK_REPEATS and i >= n_held + n_old:
                 drop[i] = f"stock answer {keys[i]!r} beyond {STOCK_REPEATS}"
-    return {i - n_test - n_old: why for i, why in drop.items()}
+    return {i - n_held - n_old: why for i, why in drop.items()}
 
 
 def main() -> None:
@@ -79,11 +79,11 @@ def main() -> None:
     pairs = [(Path(f.rpartition(":")[0]), f.rpartition(":")[2]) for f in args.files]
     names = {f"{name}.csv" for _, name in pairs}
     training = pd.concat([read(f) for f in data_files(target) if f.name not in names], ignore_index=True)
-    held_apart = sorted(EVALUATION.glob("test_*.csv")) + sorted(EVALUATION.glob("confirm_*.csv"))
-    test = [t for f in held_apart for t in read(f)["text"]]
+    held_apart_files = sorted(EVALUATION.glob("test_*.csv")) + sorted(EVALUATION.glob("confirm_*.csv"))
+    held_apart = [t for f in held_apart_files for t in read(f)["text"]]
     frames = [read(path) for path, _ in pairs]
     new = pd.concat(frames, ignore_index=True)
-    drop = dropped_rows(test, training, new)
+    drop = dropped_rows(held_apart, training, new)
     for i in sorted(drop):
         print(f"{new['id'][i]}: {new['text'][i][:60]!r}: {drop[i]}")
     start = 0
