@@ -38,8 +38,8 @@ FAMILY = {"nb": "no", "nn": "no", "sv": "sv"}
 MIN_ROWS = 3000
 MIN_NEW_ROWS = 1500  # written for v2 by writers imitating real answers (sector filled in)
 MIN_PER_CATEGORY = 80
-MULTI_LABEL_PCT = (20, 50)  # v2 asked for more multi-cause comments, and the v2.4 audit added missed second causes;
-# independent writers put 54-62% in the test set, and a second coder of it 57%
+MULTI_LABEL_PCT = (20, 60)  # v2 asked for more multi-cause comments, and the v2.4 audit added missed second causes;
+# independent writers put 46-62% in the held-apart sets (54-62% in the development set), a second coder 57%
 NO_LABEL_PCT = (5, 15)  # stock answers are capped at three repeats, so their share falls as data grows
 NPS = (0, 45)  # v2 rows were written to a 40/25/35 promoter/passive/detractor mix (NPS +5)
 NEAR_DUP = 0.6
