@@ -225,6 +225,15 @@ def test_too_few_candidates_give_no_theme():
     assert found.themes.empty and set(found.assignment) == {""} and found.k == 0
 
 
+def test_a_fit_whose_themes_are_all_too_small_gives_no_theme_and_no_error():
+    import scipy.sparse as sp
+
+    # Three comments with nothing in common: each component holds one, below the minimum size.
+    X = sp.csr_matrix(np.eye(3))
+    labels, centroids = discover.fit_themes(X, 3, min_size=2)
+    assert list(labels) == [-1, -1, -1] and centroids.shape[0] == 0
+
+
 def test_surface_words_keep_compounds_and_drop_identifiers():
     assert discover.surface_words("BankID-appen krasjer, ring <phone>") == ["bankid-appen", "krasjer", "ring"]
     assert discover.content_words("Jeg fikk ikke svar fra dere") == ["svar"]

@@ -41,12 +41,12 @@ WORD_PARAMS = dict(
 )
 
 
-@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 1), (2, 2)])
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 1), (2, 2), (1, 3), (2, 3), (3, 3)])
 def test_word_ngram_tfidf_equals_sklearn_word_ngrams(ngram_range):
     params = {**WORD_PARAMS, "ngram_range": ngram_range, "dtype": np.float32}
     expected = TfidfVectorizer(**params).fit(DOCS[:6])
     fast = WordNgramTfidf(**params).fit(DOCS[:6])
-    new = DOCS + ["helt nye ord her", "kø kø ikke svar vent lenge", "ikke", "svar ikke"]
+    new = DOCS + ["helt nye ord her", "kø kø ikke svar vent lenge", "ikke", "svar ikke", "ikke svar ikke svar ikke"]
     a, b = expected.transform(new), fast.transform(new)
     assert a.dtype == b.dtype and a.shape == b.shape
     assert abs(a - b).max() < 1e-6
@@ -60,6 +60,14 @@ def test_a_bigram_across_two_comments_is_not_counted():
     assert fast.transform(["ikke svar"])[:, bigram].nnz == 1
 
 
+def test_a_trigram_across_two_comments_is_not_counted():
+    fast = WordNgramTfidf(**{**WORD_PARAMS, "ngram_range": (1, 3)}).fit(["fikk ikke svar"])
+    trigram = fast.vocabulary_["fikk ikke svar"]
+    assert fast.transform(["fikk ikke", "svar"])[:, trigram].nnz == 0
+    assert fast.transform(["fikk", "ikke svar"])[:, trigram].nnz == 0
+    assert fast.transform(["fikk ikke svar"])[:, trigram].nnz == 1
+
+
 def test_word_ngram_tfidf_empty_batch_and_refit():
     fast = WordNgramTfidf(**WORD_PARAMS).fit(DOCS)
     assert fast.transform([]).shape == (0, len(fast.vocabulary_))
@@ -69,7 +77,7 @@ def test_word_ngram_tfidf_empty_batch_and_refit():
 
 
 def test_other_settings_fall_back_to_sklearn():
-    params = {**WORD_PARAMS, "token_pattern": r"(?u)\b\w\w+\b", "ngram_range": (1, 3)}
+    params = {**WORD_PARAMS, "token_pattern": r"(?u)\b\w\w+\b", "ngram_range": (1, 4)}
     expected = TfidfVectorizer(**params).fit(DOCS)
     fast = WordNgramTfidf(**params).fit(DOCS)
     assert abs(expected.transform(DOCS) - fast.transform(DOCS)).max() < 1e-6

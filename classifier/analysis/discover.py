@@ -207,6 +207,8 @@ def _features(word, char, texts: Sequence[str], columns: np.ndarray | None = Non
 
 def _nearest(X, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the most similar centroid per row (-1 below MIN_SIMILARITY) and the similarity."""
+    if not len(centroids):  # every theme was too small: no comment has a theme
+        return np.full(X.shape[0], -1), np.zeros(X.shape[0])
     similarity = np.asarray(X @ centroids.T)
     best = similarity.argmax(axis=1)
     top = similarity[np.arange(len(best)), best]

@@ -4,8 +4,8 @@ scikit-learn's analyzers cut every comment into n-grams in Python, which was mos
 of the prediction time. Both blocks here give the same matrices as
 `TfidfVectorizer` (tests/test_features.py checks it) with less Python per comment:
 
-- `WordNgramTfidf` (word 1-2-grams of the already tokenised text) looks every token
-  up once, in one pass over the batch, and finds the bigrams with NumPy;
+- `WordNgramTfidf` (word 1-2- or 1-3-grams of the already tokenised text) looks every token
+  up once, in one pass over the batch, and finds the bigrams and trigrams with NumPy;
 - `WordwiseCharTfidf` (char_wb n-grams) uses that a comment's char_wb n-grams are the
   sum of its words' n-grams, and comments repeat words: it counts the words of a
   batch (a comment x word matrix D), cuts each *distinct* word into n-grams once
@@ -80,19 +80,19 @@ class SavedTfidf(TfidfVectorizer):
 
 
 class WordNgramTfidf(SavedTfidf):
-    """`TfidfVectorizer(analyzer="word", token_pattern=r"\\S+")` of 1- and 2-grams, transformed in one pass.
+    """`TfidfVectorizer(analyzer="word", token_pattern=r"\\S+")` of 1- to 3-grams, transformed in one pass.
 
     Takes the same parameters as TfidfVectorizer. The fast path needs
-    token_pattern=r"\\S+" and ngram_range within (1, 2) and no preprocessing of
+    token_pattern=r"\\S+" and ngram_range within (1, 3) and no preprocessing of
     its own; any other setting is TfidfVectorizer's own transform.
     """
 
     def transform(self, raw_documents):
         self._check_documents(raw_documents)
         low, high = self.ngram_range
-        if self.analyzer != "word" or self.token_pattern != r"\S+" or not (1 <= low <= high <= 2) or not self._plain():
+        if self.analyzer != "word" or self.token_pattern != r"\S+" or not (1 <= low <= high <= 3) or not self._plain():
             return super().transform(raw_documents)
-        token_id, unigram_column, bigram_keys, bigram_columns = self._cached(self._tables)
+        token_id, unigram_column, ngram_tables = self._cached(self._tables)
         docs = [doc.split() for doc in raw_documents]
         if not docs:
             return sp.csr_matrix((0, len(self.vocabulary_)), dtype=self.dtype)
@@ -105,14 +105,23 @@ class WordNgramTfidf(SavedTfidf):
             columns = np.where(ids >= 0, unigram_column[np.maximum(ids, 0)], -1)
             found_rows.append(rows[columns >= 0])
             found_columns.append(columns[columns >= 0])
-        if high == 2 and len(bigram_keys):
-            first, second = ids[:-1], ids[1:]
-            pair = (rows[:-1] == rows[1:]) & (first >= 0) & (second >= 0)  # two known tokens of one comment
-            keys = first[pair] * len(token_id) + second[pair]
-            at = np.minimum(np.searchsorted(bigram_keys, keys), len(bigram_keys) - 1)
-            hit = bigram_keys[at] == keys
-            found_rows.append(rows[:-1][pair][hit])
-            found_columns.append(bigram_columns[at[hit]])
+        for n in range(max(low, 2), high + 1):
+            keys_sorted, key_columns = ngram_tables[n]
+            if not len(keys_sorted) or len(ids) < n:
+                continue
+            start = rows[: len(ids) - n + 1]
+            # n known tokens of one comment (rows only grow, so first and last row equal means all equal)
+            window = start == rows[n - 1 :]
+            keys = np.zeros(len(start), dtype=np.int64)
+            for offset in range(n):
+                part = ids[offset : offset + len(start)]
+                window &= part >= 0
+                keys = keys * len(token_id) + part
+            keys = keys[window]
+            at = np.minimum(np.searchsorted(keys_sorted, keys), len(keys_sorted) - 1)
+            hit = keys_sorted[at] == keys
+            found_rows.append(start[window][hit])
+            found_columns.append(key_columns[at[hit]])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.intp)
         c = np.concatenate(found_columns) if found_columns else np.zeros(0, np.intp)
         # COO to CSR adds up repeated (comment, n-gram) pairs: the counts.
@@ -123,20 +132,34 @@ class WordNgramTfidf(SavedTfidf):
         return self._tfidf.transform(counts, copy=False)
 
     def _tables(self):
-        """Every token of the vocabulary numbered; its unigram column; bigrams as sorted pair keys."""
+        """Every token of the vocabulary numbered; its unigram column; per n > 1, n-grams as sorted keys.
+
+        An n-gram's key is its token numbers read as the digits of a number in base
+        (number of tokens): unique, and an int64 for up to 3 tokens of any vocabulary
+        a survey model has (2 million tokens would still fit).
+        """
         token_id: dict[str, int] = {}
-        unigrams, bigrams = [], []
-        for term, column in self.vocabulary_.items():
-            parts = term.split(" ")
-            ids = [token_id.setdefault(p, len(token_id)) for p in parts]
-            (unigrams if len(ids) == 1 else bigrams).append((*ids, column))
-        unigram_column = np.full(len(token_id), -1, dtype=np.int64)
+        unigrams: list[tuple[int, int]] = []
+        longer: dict[int, list[tuple[int, int]]] = {2: [], 3: []}
+        split = [(term.split(" "), column) for term, column in self.vocabulary_.items()]
+        for parts, _ in split:
+            for p in parts:
+                token_id.setdefault(p, len(token_id))
+        base = len(token_id)
+        for parts, column in split:
+            key = 0
+            for p in parts:
+                key = key * base + token_id[p]
+            (unigrams if len(parts) == 1 else longer[len(parts)]).append((key, column))
+        unigram_column = np.full(base, -1, dtype=np.int64)
         for token, column in unigrams:
             unigram_column[token] = column
-        pairs = np.array(bigrams, dtype=np.int64).reshape(-1, 3)
-        keys = pairs[:, 0] * len(token_id) + pairs[:, 1]
-        order = np.argsort(keys)
-        return token_id, unigram_column, keys[order], pairs[order, 2]
+        tables = {}
+        for n, pairs in longer.items():
+            arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+            order = np.argsort(arr[:, 0])
+            tables[n] = (arr[order, 0], arr[order, 1])
+        return token_id, unigram_column, tables
 
 
 class WordwiseCharTfidf(SavedTfidf):
