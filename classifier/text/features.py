@@ -32,6 +32,8 @@ from .wordtable import WordTable
 # Words whose n-grams a process keeps between batches; past this many it starts
 # again, so memory stays flat on endless fresh words (typos, names).
 MAX_CACHED_WORDS = 20_000
+# The longest word n-grams `WordNgramTfidf` looks up itself: its int64 keys hold up to 3 tokens.
+MAX_FAST_NGRAM = 3
 _CACHE_LOCK = threading.Lock()
 
 
@@ -90,7 +92,8 @@ class WordNgramTfidf(SavedTfidf):
     def transform(self, raw_documents):
         self._check_documents(raw_documents)
         low, high = self.ngram_range
-        if self.analyzer != "word" or self.token_pattern != r"\S+" or not (1 <= low <= high <= 3) or not self._plain():
+        fast = self.analyzer == "word" and self.token_pattern == r"\S+" and 1 <= low <= high <= MAX_FAST_NGRAM
+        if not fast or not self._plain():
             return super().transform(raw_documents)
         token_id, unigram_column, ngram_tables = self._cached(self._tables)
         docs = [doc.split() for doc in raw_documents]
@@ -140,7 +143,7 @@ class WordNgramTfidf(SavedTfidf):
         """
         token_id: dict[str, int] = {}
         unigrams: list[tuple[int, int]] = []
-        longer: dict[int, list[tuple[int, int]]] = {2: [], 3: []}
+        longer: dict[int, list[tuple[int, int]]] = {n: [] for n in range(2, MAX_FAST_NGRAM + 1)}
         split = [(term.split(" "), column) for term, column in self.vocabulary_.items()]
         for parts, _ in split:
             for p in parts:
