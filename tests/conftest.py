@@ -1,7 +1,8 @@
 """Shared fixtures: a small model trained once per test session, and its saved folder.
 
-The model is trained on every 5th comment of the shipped training data (about 650
-comments, every label kept), without cross-validation, so it takes a few seconds.
+The model is trained on 4,000 comments spread evenly over the shipped training data
+(every label kept), without cross-validation, so it takes a few seconds however much
+data the package ships.
 Tests that run the CLI pass `--model <small_model_dir>`:
 
     from typer.testing import CliRunner
@@ -21,6 +22,18 @@ from classifier.paths import MODELS_ENV, shipped_data
 DEFAULT_DATA = shipped_data()
 
 
+def spread_rows(total: int, wanted: int) -> list[int]:
+    """`wanted` row numbers spread evenly over `total` rows (all of them when there are fewer):
+    test subsets of the shipped data stay the same size however much data the package ships."""
+    return list(range(0, total, max(1, total // wanted)))[:wanted]
+
+
+@pytest.fixture(scope="session")
+def spread():
+    """`spread(total, wanted)`: see `spread_rows`."""
+    return spread_rows
+
+
 @pytest.fixture(scope="session", autouse=True)
 def models_home(tmp_path_factory):
     """Every test keeps its models in a fresh folder, never in the user's data folder."""
@@ -34,7 +47,7 @@ def models_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_model():
     data = load_labelled(DEFAULT_DATA)
-    keep = list(range(0, len(data), 5))
+    keep = spread_rows(len(data), 4000)
     subset = LabelledData(
         texts=[data.texts[i] for i in keep],
         labels=[data.labels[i] for i in keep],

@@ -65,10 +65,10 @@ def survey(tmp_path):
 
 
 @pytest.fixture
-def labelled(tmp_path):
-    """About 300 labelled comments from the shipped data, every label kept."""
+def labelled(tmp_path, spread):
+    """600 labelled comments spread over the shipped data, every label kept."""
     data = load_labelled(DEFAULT_DATA)
-    rows = [{"text": t, "labels": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels)) if i % 11 == 0]
+    rows = [{"text": data.texts[i], "labels": ";".join(data.labels[i])} for i in spread(len(data), 600)]
     path = tmp_path / "labelled.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -335,12 +335,10 @@ def test_predict_nordic_csv_for_excel_in_norwegian_and_swedish_settings(survey, 
     assert header.startswith("Respons-ID;Dato;Kanal;")
 
 
-def test_train_text_and_label_columns_match_headers_case_insensitively(tmp_path, monkeypatch):
+def test_train_text_and_label_columns_match_headers_case_insensitively(tmp_path, monkeypatch, spread):
     monkeypatch.setenv("CLASSIFY_MODELS", str(tmp_path / "models"))
     data = load_labelled(DEFAULT_DATA)
-    rows = [
-        {"Kommentar": t, "Kategori": ";".join(l)} for i, (t, l) in enumerate(zip(data.texts, data.labels)) if i % 9 == 0
-    ]
+    rows = [{"Kommentar": data.texts[i], "Kategori": ";".join(data.labels[i])} for i in spread(len(data), 600)]
     path = tmp_path / "mine.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     result = run("train", "--data", path, "--text-col", "kommentar", "--label-col", "KATEGORI", "--folds", 2)

@@ -455,9 +455,9 @@ def test_a_later_source_replaces_the_same_comment_in_earlier_ones(tmp_path):
     assert data.warnings[0].startswith(f"{first}: 1 of its 3 comments come again in a later --data source")
 
 
-def test_train_on_several_sources_lists_each_in_the_model_card(tmp_path):
+def test_train_on_several_sources_lists_each_in_the_model_card(tmp_path, spread):
     data = load_labelled(shipped_data())
-    keep = list(range(0, len(data), 8))
+    keep = spread(len(data), 600)
     base = tmp_path / "base.csv"
     pd.DataFrame({"text": [data.texts[i] for i in keep], "labels": [";".join(data.labels[i]) for i in keep]}).to_csv(
         base, index=False
