@@ -69,6 +69,7 @@ def test_the_wheel_ships_the_training_data_and_codebook(wheel):
 
     names = zipfile.ZipFile(wheel).namelist()
     assert "classifier/training_data/codebook.csv" in names
+    assert "classifier/text/known_words.npz" in names  # the language scores of common words
     assert sum(n.startswith("classifier/training_data/") and n.endswith(".csv") for n in names) >= 3
     assert {f"classifier/review/static/{name}" for name in ("index.html", "app.js", "style.css")} <= set(names)
 

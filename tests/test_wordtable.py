@@ -62,3 +62,29 @@ def test_the_table_is_cleared_once_it_holds_more_than_max_words():
     table.count([["en", "to", "tre"]])
     counts, rows = table.count([["fire"]])
     assert list(table.index) == ["fire"] and rows.shape == (1, 2)
+
+
+def test_remembered_words_are_never_computed_and_outlive_clearing():
+    seen = []
+
+    def rows_of(words):
+        seen.extend(words)
+        return letters(words)
+
+    table = WordTable(rows_of, max_words=2)
+    table.remember(["hei", "svar"], letters(["hei", "svar"]))
+    counts, rows = table.count([["hei", "ny", "svar"]])
+    np.testing.assert_array_equal(counts @ rows, [letters(["hei", "ny", "svar"]).sum(axis=0)])
+    table.count([["en", "to", "tre"]])  # past 2 learnt words: the next batch starts afresh
+    counts, rows = table.count([["svar", "hei"]])
+    assert seen == ["ny", "en", "to", "tre"]  # never "hei" or "svar"
+    assert table.known_words == 2 and set(table.index) == {"hei", "svar"}
+    np.testing.assert_array_equal(counts @ rows, [letters(["svar", "hei"]).sum(axis=0)])
+
+
+def test_remember_wants_distinct_words_and_a_row_each():
+    table = WordTable(letters, max_words=10)
+    with pytest.raises(ValueError):
+        table.remember(["hei", "hei"], letters(["hei", "hei"]))
+    with pytest.raises(ValueError):
+        table.remember(["hei"], letters(["hei", "du"]))

@@ -20,19 +20,36 @@ import scipy.sparse as sp
 class WordTable:
     """Distinct words, numbered, and `rows_of(new_words)` for each, computed once.
 
-    Cleared before a batch once it holds more than `max_words`, so memory stays flat
-    on endless fresh words (typos, names). Threads that share a table take turns.
+    Words given to `remember` (rows computed ahead, e.g. shipped with the package)
+    stay for good. The words learnt on the way are forgotten before a batch once
+    there are more than `max_words` of them, so memory stays flat on endless fresh
+    words (typos, names). Threads that share a table take turns.
     """
 
     def __init__(self, rows_of: Callable[[list[str]], np.ndarray | sp.csr_matrix], max_words: int):
         self.rows_of = rows_of
         self.max_words = max_words
         self._lock = threading.Lock()
+        self._known: tuple[dict[str, int], np.ndarray | sp.csr_matrix | None] = ({}, None)
         self._clear()
 
     def _clear(self) -> None:
-        self.index: dict[str, int] = {}
-        self.rows: np.ndarray | sp.csr_matrix | None = None
+        known_index, known_rows = self._known
+        self.index: dict[str, int] = dict(known_index)
+        self.rows: np.ndarray | sp.csr_matrix | None = known_rows
+
+    @property
+    def known_words(self) -> int:
+        """How many words were given to `remember`."""
+        return len(self._known[0])
+
+    def remember(self, words: list[str], rows: np.ndarray | sp.csr_matrix) -> None:
+        """Make `words`, whose rows (one per word, as `rows_of` gives them) are `rows`, known for good."""
+        if len(words) != rows.shape[0] or len(set(words)) != len(words):
+            raise ValueError("remember() takes distinct words and one row per word")
+        with self._lock:
+            self._known = ({w: i for i, w in enumerate(words)}, rows)
+            self._clear()
 
     def count(self, docs: Iterable[list[str]]) -> tuple[sp.csr_matrix, np.ndarray | sp.csr_matrix | None]:
         """The (comments x words) count matrix of `docs` (lists of words) and the rows of those words.
@@ -46,7 +63,7 @@ class WordTable:
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, docs), dtype=np.int64, count=len(docs)), out=indptr[1:])
         with self._lock:
-            if len(self.index) > self.max_words:
+            if len(self.index) - self.known_words > self.max_words:
                 self._clear()
             index = self.index
             new = [w for w in dict.fromkeys(words) if w not in index]
