@@ -63,8 +63,8 @@ DEFAULT_VARIANT = "word+char"
 
 def _word_features() -> TfidfVectorizer:
     # Tokens are already normalised and separated by spaces; bigrams keep "ikke løst".
-    # 1-3-grams measured better in both languages on v2.10 (README, "Variants and ablations")
-    # but take peak memory at 1,000,000 rows past 1 GB (1,020 MB against 946), so not yet.
+    # 1-3-grams measured better on v2.10 but took peak memory at 1,000,000 rows past 1 GB, and on
+    # v2.11's data they no longer gained in Norwegian (README, "Variants and ablations").
     return WordNgramTfidf(
         analyzer="word",
         token_pattern=r"\S+",
