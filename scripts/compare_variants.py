@@ -3,10 +3,16 @@
     python scripts/compare_variants.py [--variants word+char word+char-raw ...] [--data DIR] [--cv]
     python scripts/compare_variants.py --variants word+char --param classify__estimator__C=0.25
     python scripts/compare_variants.py --sets confirm --variants word+char --fasttext
+    python scripts/compare_variants.py --variants word+char --relabel evaluation/resolution_recoding_nb.csv
 
 `--param NAME=VALUE` (repeatable) changes one setting of the pipeline (scikit-learn's
 `set_params` names, the value read as a Python literal) in every variant compared: the
 hyperparameter checks in the README (C, n-gram ranges, min_df, the threshold prior).
+
+`--relabel FILE` trains on a copy of the training data with some labels replaced: FILE has
+the columns `id`, `category` and `coder` (`neg`, `pos`, `neu`, or `none` to drop the
+category), and each listed row's mention of that category becomes the coder's. It measures
+what another coder's reading would do (the blind re-coding of `resolution` in the data card).
 
 Each variant is trained on the training data (default: the shipped data) and scored on
 evaluation/test_nb.csv and evaluation/test_sv.csv, which were written by other writers
@@ -22,7 +28,9 @@ import argparse
 import ast
 import contextlib
 import random
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +39,7 @@ from bench import synthetic_comment
 
 from classifier import load_labelled, train
 from classifier.model import training
+from classifier.model.dataset import data_files
 from classifier.model.metrics import evaluate_labelled
 from classifier.model.pipeline import VARIANTS, build_pipeline
 from classifier.paths import shipped_data
@@ -110,6 +119,40 @@ def pipeline_settings(params: dict):
         training.build_pipeline = original
 
 
+def relabelled_copy(data: Path, relabel: Path, out: Path) -> int:
+    """Copy the training data in `data` to `out`, with the mentions `relabel` lists replaced.
+
+    Returns how many rows changed. Every listed id must be in the data.
+    """
+    import pandas as pd
+
+    codes = pd.read_csv(relabel, dtype=str, keep_default_na=False)
+    wanted: dict[str, dict[str, str]] = {}  # row id -> {category: the coder's polarity or "none"}
+    for row_id, category, code in zip(codes["id"], codes["category"], codes["coder"]):
+        wanted.setdefault(row_id, {})[category] = code
+    found, changed = set(), 0
+    for f in data_files(data):
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        cells = []
+        for row_id, cell in zip(df["id"], df["labels"]):
+            mentions = [m for m in cell.split(";") if m]
+            for category, code in wanted.get(row_id, {}).items():
+                mentions = [m for m in mentions if m.split(":")[0] != category]
+                mentions += [] if code == "none" else [f"{category}:{code}"]
+            if row_id in wanted:
+                found.add(row_id)
+            changed += sorted(mentions) != sorted(m for m in cell.split(";") if m)
+            cells.append(";".join(mentions))
+        df["labels"] = cells
+        df.to_csv(out / f.name, index=False)
+    if (data / "codebook.csv").exists():
+        shutil.copy(data / "codebook.csv", out / "codebook.csv")
+    missing = sorted(set(wanted) - found)
+    if missing:
+        raise SystemExit(f"{relabel}: {len(missing)} ids are not in {data}, e.g. {missing[0]}")
+    return changed
+
+
 def parse_params(pairs: list[str]) -> dict:
     params = {}
     for pair in pairs:
@@ -133,9 +176,19 @@ def main() -> None:
         default="test",
         help="score on the development test set (default) or the confirmation set, never used to choose",
     )
+    ap.add_argument("--relabel", metavar="FILE", help="train with the labels FILE lists replaced (id, category, coder)")
     args = ap.parse_args()
     params = parse_params(args.param)
-    data = load_labelled(args.data)
+    with tempfile.TemporaryDirectory() as copy:
+        if args.relabel:
+            changed = relabelled_copy(Path(args.data), Path(args.relabel), Path(copy))
+            print(f"{args.relabel}: {changed} training rows relabelled")
+            args.data = copy
+        data = load_labelled(args.data)
+    compare(args, params, data)
+
+
+def compare(args, params: dict, data) -> None:
     tests = test_sets(data.codebook, args.sets)
     texts = [synthetic_comment(random.Random(i)) for i in range(20_000)] if args.speed else []
     print(

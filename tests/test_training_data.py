@@ -273,3 +273,15 @@ def test_the_second_coder_labelled_exactly_the_test_comments_by_the_codebook(cod
     second = pd.read_csv(EVALUATION / f"second_coder_{family}.csv", dtype=str, keep_default_na=False)
     assert second[["id", "text"]].equals(first[["id", "text"]])
     assert codebook_mentions(second["labels"], codebook)
+
+
+def test_the_blind_recoding_of_resolution_codes_training_rows_as_they_are(data):
+    # scripts/compare_variants.py --relabel trains on it (the data card: measured, not adopted)
+    recoding = pd.read_csv(EVALUATION / "resolution_recoding_nb.csv", dtype=str, keep_default_na=False)
+    assert recoding["id"].is_unique and set(recoding["category"]) == {"resolution"}
+    assert set(recoding["writer"]) | set(recoding["coder"]) <= {"none", "neg", "pos", "neu"}
+    rows = data.set_index("id").loc[recoding["id"]]
+    assert (rows["text"].to_numpy() == recoding["text"].to_numpy()).all()
+    assert set(rows["family"]) == {"no"}
+    writer = [next((m.split(":")[1] for m in ms if m.startswith("resolution:")), "none") for ms in rows["mentions"]]
+    assert writer == recoding["writer"].tolist(), "the writer column is the training label today"
