@@ -502,7 +502,7 @@ def load_or_train_default(on_train: Callable[[str], None] | None = None, *, trus
         return load_model(path, trust=trust)
     data = load_labelled(paths.shipped_data())
     if on_train:
-        # About 2.5 minutes on two cores for the 44,661 comments of v2.13; it grows with the data.
+        # About 140 s on two cores for the 44,661 comments of v2.13; it grows with the data.
         on_train(
             f"{reason}; training it on the {len(data):,} comments of the shipped data (once, a few minutes; "
             "`classify train` also cross-validates it)..."
