@@ -135,13 +135,14 @@ def relabelled_copy(data: Path, relabel: Path, out: Path) -> int:
         df = pd.read_csv(f, dtype=str, keep_default_na=False)
         cells = []
         for row_id, cell in zip(df["id"], df["labels"]):
-            mentions = [m for m in cell.split(";") if m]
+            before = [m for m in cell.split(";") if m]
+            mentions = list(before)
             for category, code in wanted.get(row_id, {}).items():
                 mentions = [m for m in mentions if m.split(":")[0] != category]
                 mentions += [] if code == "none" else [f"{category}:{code}"]
             if row_id in wanted:
                 found.add(row_id)
-            changed += sorted(mentions) != sorted(m for m in cell.split(";") if m)
+            changed += sorted(mentions) != sorted(before)
             cells.append(";".join(mentions))
         df["labels"] = cells
         df.to_csv(out / f.name, index=False)

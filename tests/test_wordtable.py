@@ -11,6 +11,17 @@ def letters(words: list[str]) -> np.ndarray:
     return np.array([[len(w), sum(c in "aeiouyæøå" for c in w)] for w in words], dtype=float)
 
 
+def recording() -> tuple[list[str], object]:
+    """A `rows_of` that also lists every word it was asked about, and that list."""
+    seen: list[str] = []
+
+    def rows_of(words):
+        seen.extend(words)
+        return letters(words)
+
+    return seen, rows_of
+
+
 def test_counts_times_rows_is_each_comments_sum_over_its_words():
     table = WordTable(letters, max_words=100)
     docs = [["ventet", "lenge", "ventet"], [], ["svar"]]
@@ -21,12 +32,7 @@ def test_counts_times_rows_is_each_comments_sum_over_its_words():
 
 
 def test_a_word_is_computed_once_across_batches():
-    seen = []
-
-    def rows_of(words):
-        seen.extend(words)
-        return letters(words)
-
+    seen, rows_of = recording()
     table = WordTable(rows_of, max_words=100)
     table.count([["hei", "du"]])
     counts, rows = table.count([["du", "hei", "igjen"], ["hei"]])
@@ -65,12 +71,7 @@ def test_the_table_is_cleared_once_it_holds_more_than_max_words():
 
 
 def test_remembered_words_are_never_computed_and_outlive_clearing():
-    seen = []
-
-    def rows_of(words):
-        seen.extend(words)
-        return letters(words)
-
+    seen, rows_of = recording()
     table = WordTable(rows_of, max_words=2)
     table.remember(["hei", "svar"], letters(["hei", "svar"]))
     counts, rows = table.count([["hei", "ny", "svar"]])
