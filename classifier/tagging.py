@@ -157,6 +157,10 @@ def _init_worker(model_path: str | None = None, trust: bool = False) -> None:
     import signal
 
     global _WORKER_MODEL
+    # A worker's objects are short-lived lists and dicts freed by reference counting; the
+    # cycle collector, run every 700 new ones by default, spent time finding almost nothing
+    # to collect: now it runs about a hundred times less often.
+    gc.set_threshold(100_000, 10, 10)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):

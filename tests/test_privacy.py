@@ -768,3 +768,71 @@ def _json_strings(value):
     elif isinstance(value, list):
         for v in value:
             yield from _json_strings(v)
+
+
+# --------------------------------------------------------------------------- the keyword first test
+
+KEYWORD_PATTERNS = ("_CASE", "_CONTEXT_ACCOUNT", "_CONTEXT_IBAN", "_CONTEXT_CLEARING", "_CONTEXT_ID", "_CONTEXT_PHONE")
+
+
+@pytest.mark.parametrize(
+    "word, texts",
+    [
+        (r"\w*saks?(?:num(?:mer|re|ret)|nr)?", ("sak",)),  # the letters every match holds, not "saks"
+        (r"d-?num(?:mer|re|ret)", ("num",)),  # the longest required run, not the optional "d-"
+        (r"best\.?nr", ("best",)),
+        (r"danske\s?bank", ("danske",)),
+        (r"(?:kunde|Kund|faktura)(?=\.?\s*nr)", ("kunde", "kund", "faktura")),  # a leading group of words
+    ],
+)
+def test_required_texts_are_what_every_match_of_a_keyword_holds(word, texts):
+    from classifier.text.privacy import required_texts
+
+    assert required_texts(word) == texts
+
+
+@pytest.mark.parametrize("word", [r"f\.?n", r"\w*s?", r"sak|ref", r"(?:k\w+)"])
+def test_a_keyword_without_text_to_test_for_is_refused(word):
+    from classifier.text.privacy import required_texts
+
+    with pytest.raises(ValueError, match="keyword regex"):
+        required_texts(word)
+
+
+def test_hint_text_holds_every_letter_the_case_insensitive_regexes_match():
+    # "İ", "ı", "ſ" and "K" (Kelvin) match "i", "s" and "k" case-insensitively, so the
+    # first test must see those letters in them, or it would skip a keyword the regex finds.
+    import re
+    import sys
+
+    from classifier.text import privacy
+
+    letters = sorted({c for name in KEYWORD_PATTERNS for h in getattr(privacy, name).hints for c in h if c.isalpha()})
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for letter in letters:
+        for char in re.findall(re.escape(letter), everything, re.IGNORECASE):
+            assert letter in privacy.hint_text(char), (letter, char, hex(ord(char)))
+
+
+def test_the_first_test_passes_every_text_the_keyword_regexes_match():
+    # Over every labelled privacy set, as written, in capitals and with look-alike letters:
+    # the cheap test never turns away a comment the full regex would find a number in.
+    import csv
+
+    from classifier.text import privacy
+
+    texts = []
+    for path in sorted(DATA.glob("privacy_eval*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)]
+    texts += [t.upper() for t in texts] + [t.replace("i", "ı").replace("s", "ſ") for t in texts]
+    matched = 0
+    for name in KEYWORD_PATTERNS:
+        pattern = getattr(privacy, name)
+        for text in texts:
+            if pattern.regex.search(text):
+                matched += 1
+                lowered = privacy.hint_text(text)
+                assert any(h in lowered for h in pattern.hints), (name, text)
+                assert list(pattern.finditer(text, lowered)), (name, text)
+    assert matched > 500  # the sets name identifiers by their keywords often enough to test this (998 matches)

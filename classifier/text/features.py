@@ -30,8 +30,9 @@ from sklearn.utils.validation import check_is_fitted
 from .wordtable import WordTable
 
 # Words whose n-grams a process keeps between batches; past this many it starts
-# again, so memory stays flat on endless fresh words (typos, names).
-MAX_CACHED_WORDS = 20_000
+# again, so memory stays flat on endless fresh words (typos, names). 20,000 was too
+# few for a survey's own vocabulary: words were cut again and again (README, "Speed").
+MAX_CACHED_WORDS = 40_000
 # The longest word n-grams `WordNgramTfidf` looks up itself: its int64 keys hold up to 3 tokens.
 MAX_FAST_NGRAM = 3
 _CACHE_LOCK = threading.Lock()

@@ -308,12 +308,18 @@ def mask_numbers(text: str) -> str:
     return _NUMBER.sub(" <num> ", text)
 
 
+def mask_identifiers_as_words(text: str) -> str:
+    """Identifiers masked (`privacy.mask`), each placeholder a word of its own."""
+    text = mask(text)
+    if "<" in text:  # most comments have no placeholder to space out
+        for p in PLACEHOLDERS:
+            text = text.replace(p, f" {p} ")
+    return text
+
+
 def mask_text(text: str) -> str:
     """Identifiers and numbers masked, with spaces around every placeholder."""
-    text = mask(text)
-    for p in PLACEHOLDERS:
-        text = text.replace(p, f" {p} ")
-    return mask_numbers(text)
+    return mask_numbers(mask_identifiers_as_words(text))
 
 
 # What each whitespace-separated piece of masked text becomes (spaCy tokens, folded,
@@ -480,9 +486,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
 
     def _mask(self, text: str) -> str:
         if self.mask_identifiers:
-            text = mask(text)
-            for p in PLACEHOLDERS:
-                text = text.replace(p, f" {p} ")
+            text = mask_identifiers_as_words(text)
         return mask_numbers(text) if self.numbers else text
 
     def _normaliser(self, family: str):
