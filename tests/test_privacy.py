@@ -791,7 +791,7 @@ def test_required_texts_are_what_every_match_of_a_keyword_holds(word, texts):
     assert required_texts(word) == texts
 
 
-@pytest.mark.parametrize("word", [r"f\.?n", r"\w*s?", r"sak|ref", r"(?:k\w+)"])
+@pytest.mark.parametrize("word", [r"f\.?n", r"\w*s?", r"sak|ref", r"(?:k\w+)", r"(?:kunde|kund)?x"])
 def test_a_keyword_without_text_to_test_for_is_refused(word):
     from classifier.text.privacy import required_texts
 

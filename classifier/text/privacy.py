@@ -377,11 +377,11 @@ def required_texts(word: str) -> tuple[str, ...]:
             raise ValueError(f"the keyword regex {word!r} has alternatives outside a group")
         elif c == "\\" or c in "[(.^$":  # a class, a group or any character: no letter to require
             item, end = None, _item_end(word, i)
-            if c == "(" and i == 0:
-                leading = _plain_alternatives(word[1:end])
         else:
             item, end = c, i + 1
         quantifier = word[end] if end < len(word) else ""
+        if i == 0 and c == "(" and quantifier not in ("?", "*", "{"):  # a group every match starts with
+            leading = _plain_alternatives(word[1:end])
         if item is not None and quantifier not in ("?", "*", "{"):
             run += item
         else:
