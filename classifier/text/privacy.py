@@ -328,7 +328,7 @@ def _keywords(*words: str) -> str:
 class _AfterKeyword:
     r"""A number after one of its keywords: `keywords`, small filler words, then the `number` pattern.
 
-    Scanning a comment for 40 keywords with a regex is slow, and many comments with
+    Scanning a comment for dozens of keywords with a regex is slow, and many comments with
     digits name none of them. So `finditer` first asks whether the
     comment's lower case holds a text every keyword match must hold ("sak" for
     `\w*saks?...`, see `required_texts`), which takes a microsecond, and scans
