@@ -21,6 +21,7 @@ Steps, in order:
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache, lru_cache
 
@@ -454,7 +455,7 @@ class Preprocessor(BaseEstimator, TransformerMixin):
                 if text not in masked:
                     masked[text] = self._mask(text)
                 pieces.append(masked[text].split())
-            missing = [s for s in dict.fromkeys(s for spans in pieces for s in spans) if s not in words]
+            missing = [s for s in dict.fromkeys(itertools.chain.from_iterable(pieces)) if s not in words]
             if missing:
                 self._add_spans(family, missing, words)
             for i, spans in zip(rows, pieces):
